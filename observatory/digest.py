@@ -1,0 +1,307 @@
+"""Pending changes per subscriber -> a rendered digest (subject, plain text, HTML). Pure.
+
+``compose_digest`` decides whether a subscriber has news (changes not yet sent to them, a
+source that started failing, or one that recovered since their last digest) and gathers it;
+``render_digest`` turns it into text with Jinja2 templates. Every template is autoescaped
+except the plain-text part (``*.txt.j2``), where HTML entities would corrupt the text; the text
+part never goes into a header, and scraped strings are flattened to one line where they are
+titles. Nothing here touches the database or the network.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from observatory.config import DIMENSIONS, Subscriber
+from observatory.models import SourceState, iso
+
+SHORT_LABELS = {
+    "guidance": "Guidance",
+    "tools": "Tools",
+    "collaboration": "Collaboration",
+    "experimentation": "Experimentation",
+    "other": "Other",
+}
+PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
+CONTEXT_WORDS = 12  # unchanged words kept on each side of an edit
+CUT_SLACK = 5  # cut only when that hides more than this many words
+MAX_RUN_WORDS = 120  # longest added/removed run shown in full
+MAX_DETAILED = 50  # changes shown with their words; the next ones as one line each
+MAX_LISTED = 300  # changes listed at all; the summary counts every change
+
+
+@dataclass(frozen=True)
+class SourceNotice:
+    source_id: str
+    name: str
+    url: str
+    error_since: datetime | None
+    last_error: str | None
+    news: bool  # started failing since the subscriber's last digest
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    label: str
+    changes: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Digest:
+    subscriber: Subscriber
+    timezone: str
+    generated_at: datetime
+    changes: list[dict[str, Any]]
+    groups: list[Group]
+    failing: list[SourceNotice]
+    recovered: list[SourceNotice]
+    source_names: Mapping[str, str]
+    source_status: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def change_ids(self) -> list[int]:
+        return [int(c["id"]) for c in self.changes]
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    text: str
+    html: str
+
+
+def one_line(value: object) -> str:
+    """Collapse every run of whitespace (CR/LF included) to one space."""
+    return " ".join(str(value or "").split())
+
+
+def matches(subscriber: Subscriber, change: Mapping[str, Any]) -> bool:
+    if subscriber.sources and change["source"] not in subscriber.sources:
+        return False
+    return not subscriber.dimensions or bool(set(subscriber.dimensions) & set(change["dimensions"]))
+
+
+def group_changes(subscriber: Subscriber, changes: Iterable[Mapping[str, Any]]) -> list[Group]:
+    """Each change once, under its first followed dimension; untagged ones under "Other"."""
+    allowed = list(subscriber.dimensions) or list(DIMENSIONS)
+    buckets: dict[str, list[dict[str, Any]]] = {key: [] for key in [*allowed, "other"]}
+    for change in changes:
+        key = next((d for d in allowed if d in change["dimensions"]), "other")
+        buckets[key].append(change)  # type: ignore[arg-type]
+    return [Group(key, DIMENSIONS.get(key, "Other"), rows) for key, rows in buckets.items() if rows]
+
+
+def _status(states: Iterable[SourceState], followed: set[str] | None) -> dict[str, SourceState]:
+    return {s.id: s for s in states if followed is None or s.id in followed}
+
+
+def compose_digest(
+    subscriber: Subscriber,
+    changes: Sequence[Mapping[str, Any]],
+    states: Iterable[SourceState],
+    previous_status: Mapping[str, str | None] | None,
+    *,
+    timezone: str,
+    now: datetime | None = None,
+) -> Digest | None:
+    """The digest *subscriber* should get now, or None when nothing is new for them.
+
+    *changes* are the changes not yet sent to them (``change_to_dict`` form); *previous_status*
+    is the ``source_status`` of their last pending or sent digest (None if there was none).
+    """
+    followed = set(subscriber.sources) if subscriber.sources else None
+    current = _status(states, followed)
+    previous = dict(previous_status or {})
+    mine = sorted(
+        (c for c in changes if matches(subscriber, c)),
+        key=lambda c: (c["source"], c["detected_at"], c["id"]),
+    )
+    failing, recovered, status = [], [], {}
+    for sid, state in current.items():
+        if state.status == "error":
+            since = iso(state.error_since)
+            status[sid] = since
+            news = sid not in previous or previous[sid] != since
+            failing.append(
+                SourceNotice(
+                    sid, state.name or sid, state.url, state.error_since, state.last_error, news
+                )
+            )
+        elif state.status == "ok":
+            status[sid] = None
+            if previous.get(sid):
+                recovered.append(SourceNotice(sid, state.name or sid, state.url, None, None, True))
+    if not mine and not recovered and not any(n.news for n in failing):
+        return None
+    names = {s.id: s.name or s.id for s in current.values()}
+    return Digest(
+        subscriber,
+        timezone,
+        now or datetime.now(UTC),
+        mine,  # type: ignore[arg-type]
+        group_changes(subscriber, mine),
+        failing,
+        recovered,
+        names,
+        status,
+    )
+
+
+def subject_of(digest: Digest) -> str:
+    parts = []
+    if digest.changes:
+        n = len(digest.changes)
+        labels = ", ".join(SHORT_LABELS[g.key] for g in digest.groups)
+        parts.append(f"{n} change{'s' if n != 1 else ''} in {labels}")
+    new_failures = sum(1 for n in digest.failing if n.news)
+    if new_failures:
+        parts.append(f"{new_failures} source{'s' if new_failures != 1 else ''} failing")
+    if digest.recovered:
+        parts.append(f"{len(digest.recovered)} recovered")
+    return "Observatory: " + "; ".join(parts)
+
+
+def condense(
+    ops: Sequence[Sequence[str]], context: int = CONTEXT_WORDS, max_run: int = MAX_RUN_WORDS
+) -> list[tuple[str, str]]:
+    """Word ops for display: long unchanged stretches cut to *context* words around each edit."""
+    out: list[tuple[str, str]] = []
+    for index, (tag, text) in enumerate((str(op[0]), str(op[1])) for op in ops):
+        if text == "\n":
+            out.append(("\n", ""))
+            continue
+        words = text.split()
+        if tag == "=":
+            first, last = index == 0, index == len(ops) - 1
+            if first and not last and len(words) > context + CUT_SLACK:
+                out += [("…", "…"), ("=", " ".join(words[-context:]))]
+                continue
+            if last and not first and len(words) > context + CUT_SLACK:
+                out += [("=", " ".join(words[:context])), ("…", "…")]
+                continue
+            if not first and not last and len(words) > 2 * context + CUT_SLACK:
+                out += [
+                    ("=", " ".join(words[:context])),
+                    ("…", "…"),
+                    ("=", " ".join(words[-context:])),
+                ]
+                continue
+        if len(words) > max_run:
+            words = [*words[:max_run], "…"]
+        out.append((tag, " ".join(words)))
+    return out
+
+
+def change_ops(change: Mapping[str, Any]) -> list[tuple[str, str]]:
+    ops = change.get("diff") or (
+        [("+", t) for t in change.get("added", [])] + [("-", t) for t in change.get("removed", [])]
+    )
+    return condense(ops)
+
+
+def marked_text(change: Mapping[str, Any]) -> str:
+    """The change's words as plain text: ``[-removed-]`` and ``{+added+}``."""
+    parts = []
+    for tag, text in change_ops(change):
+        if tag == "\n":
+            parts.append("¶")
+        elif tag == "+":
+            parts.append(f"{{+{text}+}}")
+        elif tag == "-":
+            parts.append(f"[-{text}-]")
+        else:
+            parts.append(text)
+    return one_line(" ".join(parts))
+
+
+def safe_url(url: object) -> str | None:
+    """The URL if it is http(s), else None (no javascript:, data: or relative links)."""
+    text = str(url or "").strip()
+    return text if urlsplit(text).scheme in ("http", "https") and "\n" not in text else None
+
+
+def local_time(value: datetime | str | None, timezone: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo(timezone)).strftime("%d %b %Y, %H:%M %Z")
+
+
+def make_environment(templates: str | Path | None = None) -> jinja2.Environment:
+    """User templates (``settings.templates``) first, then the packaged defaults."""
+    loaders: list[jinja2.BaseLoader] = []
+    if templates:
+        loaders.append(jinja2.FileSystemLoader(str(templates)))
+    loaders.append(jinja2.FileSystemLoader(str(PACKAGED_TEMPLATES)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=lambda name: not (name or "").endswith(".txt.j2"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(one_line=one_line, safe_url=safe_url, ops=change_ops, marked=marked_text)
+    return env
+
+
+def _listed_groups(groups: Sequence[Group], limit: int) -> list[Group]:
+    """The groups cut to the first *limit* changes in reading order (a huge digest stays short)."""
+    out, left = [], limit
+    for group in groups:
+        if left <= 0:
+            break
+        out.append(Group(group.key, group.label, group.changes[:left]))
+        left -= len(out[-1].changes)
+    return out
+
+
+def _dimension_counts(digest: Digest) -> list[tuple[str, int]]:
+    """(dimension, changes tagged with it) in the canonical order, followed ones only."""
+    counts = Counter(d for c in digest.changes for d in c["dimensions"])
+    followed = digest.subscriber.dimensions or list(DIMENSIONS)
+    return [(key, counts[key]) for key in DIMENSIONS if counts[key] and key in followed]
+
+
+def render_digest(
+    digest: Digest, env: jinja2.Environment, *, public_url: str | None = None
+) -> RenderedDigest:
+    base = (safe_url(public_url) or "").rstrip("/") or None
+    shown = _listed_groups(digest.groups, MAX_LISTED)
+    tz = digest.timezone
+    context = {
+        "digest": digest,
+        "subscriber": digest.subscriber,
+        "subject": subject_of(digest),
+        "groups": shown,
+        "detailed_ids": set([c["id"] for g in shown for c in g.changes][:MAX_DETAILED]),
+        "not_listed": len(digest.changes) - sum(len(g.changes) for g in shown),
+        "by_dimension": _dimension_counts(digest),
+        "by_source": Counter(
+            digest.source_names.get(c["source"], c["source"]) for c in digest.changes
+        ),
+        "dimension_labels": DIMENSIONS,
+        "base_url": base,
+        "web_link": (lambda change: f"{base}/changes/{change['id']}") if base else None,
+        "when": lambda value: local_time(value, tz),
+        "generated": local_time(digest.generated_at, tz),
+    }
+    subject = context["subject"]
+    return RenderedDigest(
+        subject=one_line(subject),
+        text=env.get_template("digest.txt.j2").render(context),
+        html=env.get_template("digest.html.j2").render(context),
+    )

@@ -1,0 +1,176 @@
+"""SQLModel tables: the schema analysts query and the migrations create.
+
+    sources            one row per configured source, with its poll state
+    checks             one row per poll: time, outcome, HTTP status, bytes, duration, error
+    blobs              compressed Document JSON, deduplicated by sha256 of the JSON
+    snapshots          one row per distinct version of a source (fingerprint + blob)
+    changes            one row per detected change (kind, location, added/removed text, diff)
+    change_dimensions  (change, dimension) pairs, for fast filtering by dimension
+    volatile_blocks    blocks found to differ between two back-to-back fetches of a source
+
+Times are timezone-aware UTC and printed as ISO 8601 with ``Z``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` (the form every output uses)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+class SourceState(SQLModel, table=True):
+    __tablename__ = "sources"
+
+    id: str = Field(primary_key=True)
+    url: str
+    kind: str
+    name: str = ""
+    status: str = "unchecked"  # unchecked | ok | error
+    last_checked_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    last_change_at: datetime | None = None
+    last_error: str | None = None
+    error_since: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_snapshot_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("snapshots.id", use_alter=True))
+    )
+
+
+class Check(SQLModel, table=True):
+    __tablename__ = "checks"
+    __table_args__ = (Index("ix_checks_source_started", "source_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="sources.id")
+    started_at: datetime
+    duration_ms: int = 0
+    outcome: str  # new | changed | unchanged | not_modified | error
+    http_status: int | None = None
+    bytes: int = 0
+    error: str | None = None
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshots.id")
+    changes: int = 0
+
+
+class Blob(SQLModel, table=True):
+    __tablename__ = "blobs"
+
+    hash: str = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    size: int
+
+
+class Snapshot(SQLModel, table=True):
+    __tablename__ = "snapshots"
+    __table_args__ = (Index("ix_snapshots_source_fetched", "source_id", "fetched_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="sources.id")
+    fetched_at: datetime
+    url: str
+    fingerprint: str = Field(index=True)
+    blob_hash: str = Field(foreign_key="blobs.hash")
+
+
+class ChangeRow(SQLModel, table=True):
+    __tablename__ = "changes"
+    __table_args__ = (
+        Index("ix_changes_detected", "detected_at"),
+        Index("ix_changes_source_detected", "source_id", "detected_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="sources.id")
+    snapshot_id: int = Field(foreign_key="snapshots.id")
+    previous_snapshot_id: int | None = Field(default=None, foreign_key="snapshots.id")
+    detected_at: datetime
+    kind: str  # added | removed | modified
+    location: str = ""
+    anchor: str | None = None
+    title: str = ""
+    url: str = ""
+    added: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    removed: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    diff: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    dimensions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, list[str]] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class ChangeDimension(SQLModel, table=True):
+    __tablename__ = "change_dimensions"
+    __table_args__ = (Index("ix_change_dimensions_dimension", "dimension", "change_id"),)
+
+    change_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("changes.id", ondelete="CASCADE"), primary_key=True)
+    )
+    dimension: str = Field(sa_column=Column(String, primary_key=True))
+
+
+class VolatileBlock(SQLModel, table=True):
+    __tablename__ = "volatile_blocks"
+
+    source_id: str = Field(foreign_key="sources.id", primary_key=True)
+    key: str = Field(primary_key=True)
+    first_seen: datetime
+
+
+# Digest delivery (observatory.outbox, observatory.mail):
+#     outbox          one row per digest message: the exact bytes sent, its Message-ID, its state
+#                     (pending | sent | failed), attempts and last error; ``source_status`` is what
+#                     the digest told about failing sources (source id -> error_since or null)
+#     outbox_changes  which changes a pending or sent message carries; unique per (subscriber,
+#                     change), so a change reaches each subscriber in exactly one digest
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_subscriber_created", "subscriber", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(sa_column=Column(String, nullable=False, unique=True))
+    subscriber: str
+    subject: str
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(default="pending", index=True)  # pending | sent | failed
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    change_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source_status: dict[str, str | None] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class OutboxChange(SQLModel, table=True):
+    __tablename__ = "outbox_changes"
+    __table_args__ = (
+        Index("ux_outbox_changes_subscriber_change", "subscriber", "change_id", unique=True),
+    )
+
+    message_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True)
+    )
+    change_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("changes.id", ondelete="CASCADE"), primary_key=True)
+    )
+    subscriber: str

@@ -1,0 +1,260 @@
+"""The digest outbox: what each subscriber is owed, and the stored messages that carry it.
+
+``prepare_digests`` reads the database and asks ``observatory.digest`` what each subscriber
+should get; ``store_digest`` writes the finished message (its exact bytes and Message-ID) and
+claims its changes in one transaction, *before* anything is sent. The claim is unique per
+(subscriber, change), so a change can ride in only one pending or sent message to a subscriber;
+a message that fails permanently releases its claims, so a later digest carries those changes.
+
+A subscriber's first digest looks back ``FIRST_DIGEST_LOOKBACK``; after that the window starts
+where their first digest did, so nothing detected later is ever skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from sqlalchemy import delete, func, insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from observatory.config import Config, Subscriber
+from observatory.digest import Digest, RenderedDigest, compose_digest, one_line
+from observatory.errors import UsageError
+from observatory.models import ChangeRow, OutboxChange, OutboxMessage, iso, utcnow
+from observatory.queries import change_to_dict, source_states
+
+FIRST_DIGEST_LOOKBACK = timedelta(days=7)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def select_subscribers(config: Config, email: str | None) -> list[Subscriber]:
+    if email is None:
+        return list(config.subscribers)
+    chosen = [s for s in config.subscribers if s.email.lower() == email.lower()]
+    if not chosen:
+        raise UsageError(f"no subscriber {email!r} in the configuration")
+    return chosen
+
+
+def prepare_digests(
+    engine: Engine, config: Config, *, subscriber: str | None = None, now: datetime | None = None
+) -> list[Digest]:
+    """The digest each selected subscriber should get now (only those with news)."""
+    return list(iter_digests(engine, config, subscriber=subscriber, now=now))
+
+
+def iter_digests(
+    engine: Engine, config: Config, *, subscriber: str | None = None, now: datetime | None = None
+) -> Iterator[Digest]:
+    """Like ``prepare_digests``, one digest at a time (they share the change dicts)."""
+    now = now or utcnow()
+    subscribers = select_subscribers(config, subscriber)
+    if not subscribers:
+        return
+    emails = [s.email for s in subscribers]
+    with Session(engine) as session:
+        first = dict(
+            session.exec(
+                select(OutboxMessage.subscriber, func.min(OutboxMessage.created_at))
+                .where(col(OutboxMessage.subscriber).in_(emails))
+                .group_by(OutboxMessage.subscriber)
+            ).all()
+        )
+        latest_ids = (
+            select(func.max(OutboxMessage.id))
+            .where(OutboxMessage.state != "failed")
+            .group_by(OutboxMessage.subscriber)
+        )
+        previous = {
+            m.subscriber: m.source_status
+            for m in session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(latest_ids))
+                .where(col(OutboxMessage.subscriber).in_(emails))
+            )
+        }
+        starts = {
+            e: (_aware(first[e]) if e in first else now) - FIRST_DIGEST_LOOKBACK for e in emails
+        }
+        rows = session.exec(
+            select(ChangeRow)
+            .where(ChangeRow.detected_at >= min(starts.values()))
+            .order_by(col(ChangeRow.id))
+        )
+        candidates = [change_to_dict(r) for r in rows]
+        claimed: dict[str, set[int]] = {e: set() for e in emails}
+        if candidates:
+            for email, change_id in session.exec(
+                select(OutboxChange.subscriber, OutboxChange.change_id)
+                .where(OutboxChange.change_id >= candidates[0]["id"])
+                .where(col(OutboxChange.subscriber).in_(emails))
+            ):
+                claimed[email].add(change_id)
+    states = source_states(engine, config)
+    for sub in subscribers:
+        since = iso(starts[sub.email]) or ""
+        owed = [
+            c for c in candidates if c["id"] not in claimed[sub.email] and c["detected_at"] >= since
+        ]
+        digest = compose_digest(
+            sub,
+            owed,
+            states,
+            previous.get(sub.email),
+            timezone=sub.timezone or config.settings.timezone,
+            now=now,
+        )
+        if digest is not None:
+            yield digest  # one at a time: a digest shares the change dicts, never copies them
+
+
+def build_message(
+    rendered: RenderedDigest,
+    subscriber: Subscriber,
+    *,
+    mail_from: str,
+    message_id: str,
+    date: datetime,
+) -> EmailMessage:
+    """A multipart/alternative message; every header is built by the email package."""
+    msg = EmailMessage()
+    msg["Subject"] = one_line(rendered.subject)
+    msg["From"] = parse_address(mail_from)
+    msg["To"] = Address(display_name=one_line(subscriber.name or ""), addr_spec=subscriber.email)
+    msg["Date"] = format_datetime(_aware(date))
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(rendered.text, cte="quoted-printable")
+    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    return msg
+
+
+def parse_address(value: str) -> Address:
+    """``Name <a@b.example>`` or ``a@b.example`` -> Address; ValueError when malformed."""
+    from email.utils import parseaddr
+
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"malformed address {value!r}")
+    name, addr = parseaddr(value)
+    if not addr or "@" not in addr:
+        raise ValueError(f"malformed address {value!r}")
+    return Address(display_name=one_line(name), addr_spec=addr)
+
+
+def new_message_id(mail_from: str) -> str:
+    return make_msgid(domain=parse_address(mail_from).domain or "observatory.invalid")
+
+
+def store_digest(
+    engine: Engine,
+    digest: Digest,
+    rendered: RenderedDigest,
+    *,
+    mail_from: str,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Store the message and claim its changes in one transaction; None if already claimed."""
+    now = now or utcnow()
+    message_id = new_message_id(mail_from)
+    msg = build_message(
+        rendered, digest.subscriber, mail_from=mail_from, message_id=message_id, date=now
+    )
+    from email import policy
+
+    row = OutboxMessage(
+        message_id=message_id,
+        subscriber=digest.subscriber.email,
+        subject=one_line(rendered.subject),
+        raw=msg.as_bytes(policy=policy.SMTP),
+        state="pending",
+        created_at=now,
+        change_ids=digest.change_ids,
+        source_status=digest.source_status,
+    )
+    with Session(engine) as session:
+        try:
+            session.add(row)
+            session.flush()
+            if digest.change_ids:
+                session.execute(
+                    insert(OutboxChange),
+                    [
+                        {"message_id": row.id, "change_id": cid, "subscriber": row.subscriber}
+                        for cid in digest.change_ids
+                    ],
+                )
+            session.commit()
+        except IntegrityError:  # another run claimed these changes first
+            session.rollback()
+            return None
+        session.refresh(row)
+        session.expunge(row)
+    return row
+
+
+def pending_messages(engine: Engine, subscriber: str | None = None) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.state == "pending")
+    if subscriber:
+        query = query.where(func.lower(OutboxMessage.subscriber) == subscriber.lower())
+    with Session(engine) as session:
+        rows = list(session.exec(query.order_by(col(OutboxMessage.id))))
+        for row in rows:
+            session.expunge(row)
+    return rows
+
+
+def record_attempt(
+    engine: Engine,
+    message_id: int,
+    *,
+    state: str,
+    error: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Count one SMTP attempt; ``sent`` and ``failed`` are final, ``failed`` releases claims."""
+    with Session(engine) as session:
+        row = session.get(OutboxMessage, message_id)
+        if row is None:
+            return
+        row.attempts += 1
+        row.state = state
+        row.last_error = error
+        if state == "sent":
+            row.sent_at = now or utcnow()
+        if state == "failed":
+            session.execute(delete(OutboxChange).where(col(OutboxChange.message_id) == message_id))
+        session.add(row)
+        session.commit()
+
+
+def outbox_rows(engine: Engine, states: Sequence[str] = ()) -> list[dict[str, Any]]:
+    query = select(OutboxMessage)
+    if states:
+        query = query.where(col(OutboxMessage.state).in_(list(states)))
+    with Session(engine) as session:
+        return [message_to_dict(m) for m in session.exec(query.order_by(col(OutboxMessage.id)))]
+
+
+def message_to_dict(m: OutboxMessage) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "message_id": m.message_id,
+        "subscriber": m.subscriber,
+        "subject": m.subject,
+        "state": m.state,
+        "attempts": m.attempts,
+        "changes": len(m.change_ids),
+        "created_at": iso(m.created_at),
+        "sent_at": iso(m.sent_at),
+        "last_error": m.last_error,
+    }

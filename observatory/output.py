@@ -1,0 +1,166 @@
+"""Terminal output for the CLI: progress bar, summary and history tables, CSV rows.
+
+Rich renders tables on a terminal and plain text when piped; the progress bar only appears when
+stderr is a terminal, so scripts and logs stay clean.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from observatory.pipeline import CheckResult
+
+OUTCOME_STYLE = {
+    "new": "cyan",
+    "changed": "bold yellow",
+    "unchanged": "green",
+    "not_modified": "green",
+    "error": "bold red",
+}
+CSV_FIELDS = [
+    "id",
+    "source",
+    "url",
+    "detected_at",
+    "kind",
+    "location",
+    "title",
+    "added",
+    "removed",
+    "dimensions",
+    "evidence",
+    "diff",
+]
+
+
+@contextmanager
+def progress(total: int, label: str) -> Iterator[Callable[[str], None]]:
+    """Yield ``advance(name)``; draws a bar on a terminal and nothing otherwise."""
+    if not sys.stderr.isatty() or total == 0:
+        yield lambda _name: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(label, total=total, last="")
+        yield lambda name: bar.update(task, advance=1, last=name)
+
+
+def result_to_dict(result: CheckResult) -> dict[str, Any]:
+    return {
+        "source": result.source_id,
+        "outcome": result.outcome,
+        "changes": result.changes,
+        "change_ids": list(result.change_ids),
+        "http_status": result.http_status,
+        "bytes": result.bytes,
+        "duration_ms": int(result.duration * 1000),
+        "error": result.error,
+    }
+
+
+def print_check_summary(console: Console, results: Sequence[CheckResult]) -> None:
+    table = Table(title="Poll summary", title_justify="left")
+    for column in ("source", "outcome", "changes", "HTTP", "bytes", "ms", "error"):
+        table.add_column(
+            column,
+            justify="right" if column in ("changes", "HTTP", "bytes", "ms") else "left",
+            overflow="fold",
+        )
+    for r in results:
+        style = OUTCOME_STYLE.get(r.outcome, "")
+        table.add_row(
+            r.source_id,
+            f"[{style}]{r.outcome}[/]",
+            str(r.changes or ""),
+            str(r.http_status or ""),
+            f"{r.bytes:,}" if r.bytes else "",
+            str(int(r.duration * 1000)),
+            r.error or "",
+        )
+    console.print(table)
+    counts = Counter(r.outcome for r in results)
+    parts = [
+        f"{counts[o]} {o.replace('_', ' ')}"
+        for o in ("new", "changed", "unchanged", "not_modified", "error")
+        if counts[o]
+    ]
+    total_changes = sum(r.changes for r in results)
+    console.print(
+        f"{len(results)} sources: {', '.join(parts) or 'none'}; "
+        f"{total_changes} change{'s' if total_changes != 1 else ''} recorded."
+    )
+
+
+def _clip(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_changes(console: Console, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("No changes match.")
+        return
+    table = Table(show_lines=False)
+    for column in ("id", "detected (UTC)", "source", "kind", "location", "dimensions", "title"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["detected_at"][:16].replace("T", " "),
+            row["source"],
+            row["kind"],
+            _clip(row["location"], 40),
+            ", ".join(row["dimensions"]),
+            _clip(row["title"]),
+        )
+    console.print(table)
+    console.print(f"{len(rows)} change{'s' if len(rows) != 1 else ''}.")
+
+
+def print_sources(console: Console, rows: Sequence[dict[str, Any]]) -> None:
+    table = Table()
+    for column in ("id", "kind", "status", "last checked (UTC)", "last change (UTC)", "last error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        status = row["status"] if row["enabled"] else f"{row['status']} (disabled)"
+        style = {"ok": "green", "error": "bold red"}.get(row["status"], "dim")
+        table.add_row(
+            row["id"],
+            row["kind"],
+            f"[{style}]{status}[/]",
+            (row["last_checked_at"] or "never")[:16].replace("T", " "),
+            (row["last_change_at"] or "")[:16].replace("T", " "),
+            _clip(row["last_error"] or "", 60),
+        )
+    console.print(table)
+
+
+def change_csv_row(row: dict[str, Any]) -> dict[str, str]:
+    """Lists and mappings become JSON text, so a CSV row round-trips."""
+    out: dict[str, str] = {}
+    for key in CSV_FIELDS:
+        value = row.get(key)
+        if isinstance(value, list | dict):
+            out[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            out[key] = "" if value is None else str(value)
+    return out

@@ -1,0 +1,116 @@
+"""Digest cadences: ``daily 07:00``, ``weekly mon 07:00`` or a five-field cron, in a time zone.
+
+``parse_schedule`` validates the text (config validation calls it) and ``next_due`` says when a
+schedule fires next after a given instant; the service uses it to run digests on time. Times are
+wall-clock times in the subscriber's zone, so ``daily 07:00`` stays 07:00 across DST changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAILY = re.compile(r"^daily\s+(\d{1,2}):(\d{2})$")
+_WEEKLY = re.compile(r"^weekly\s+([a-z]{3})\w*\s+(\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    kind: Literal["daily", "weekly", "cron"]
+    text: str
+    timezone: str
+    hour: int = 0
+    minute: int = 0
+    day: str | None = None  # weekly only
+
+    def trigger(self) -> Any:
+        """The APScheduler trigger that fires on this schedule."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        tz = ZoneInfo(self.timezone)
+        if self.kind == "cron":
+            minute, hour, day, month, dow = self.text.split()
+            return CronTrigger(
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=cron_weekdays(dow),
+                timezone=tz,
+            )
+        fields: dict[str, Any] = {"hour": self.hour, "minute": self.minute, "second": 0}
+        if self.day:
+            fields["day_of_week"] = self.day
+        return CronTrigger(timezone=tz, **fields)
+
+
+def cron_weekdays(field: str) -> str:
+    """Cron's numeric weekdays (0 or 7 = Sunday) as names: APScheduler 3 counts 0 = Monday,
+    so ``CronTrigger.from_crontab("0 7 * * 1-5")`` would fire Tuesday to Saturday."""
+    return re.sub(
+        r"(?<![/\d])\d+",
+        lambda m: CRON_DAYS[int(m.group())] if int(m.group()) < 8 else m.group(),
+        field,
+    )
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+def _clock(hour: str, minute: str, text: str) -> tuple[int, int]:
+    h, m = int(hour), int(minute)
+    if h > 23 or m > 59:
+        raise ValueError(f"invalid time of day in schedule {text!r}")
+    return h, m
+
+
+def parse_schedule(text: str, timezone: str = "Europe/Amsterdam") -> Schedule:
+    """``daily HH:MM``, ``weekly DAY HH:MM`` (mon..sun) or cron ``m h dom mon dow``."""
+    check_timezone(timezone)
+    clean = " ".join(str(text).split()).lower()
+    if match := _DAILY.match(clean):
+        hour, minute = _clock(match.group(1), match.group(2), text)
+        return Schedule("daily", clean, timezone, hour, minute)
+    if clean.startswith("weekly"):
+        match = _WEEKLY.match(clean)
+        if not match or match.group(1) not in DAYS:
+            raise ValueError(f"invalid schedule {text!r} (use e.g. 'weekly mon 07:00')")
+        hour, minute = _clock(match.group(2), match.group(3), text)
+        return Schedule("weekly", clean, timezone, hour, minute, match.group(1))
+    if clean.startswith("daily"):
+        raise ValueError(f"invalid schedule {text!r} (use e.g. 'daily 07:00')")
+    if len(clean.split()) != 5:
+        raise ValueError(
+            f"invalid schedule {text!r} (use 'daily 07:00', 'weekly mon 07:00' or a "
+            "five-field cron such as '0 7 * * 1-5')"
+        )
+    schedule = Schedule("cron", clean, timezone)
+    try:
+        schedule.trigger()
+    except ValueError as exc:
+        raise ValueError(f"invalid cron schedule {text!r}: {exc}") from None
+    return schedule
+
+
+def next_due(schedule: Schedule, after: datetime) -> datetime:
+    """The first firing strictly after *after* (an aware datetime), in UTC."""
+    if after.tzinfo is None:
+        after = after.replace(tzinfo=UTC)
+    trigger = schedule.trigger()
+    # APScheduler returns the first time >= now; step one second so "after" is strict.
+    probe = after.replace(microsecond=0)
+    probe = probe if probe > after else datetime.fromtimestamp(probe.timestamp() + 1, UTC)
+    fire = trigger.get_next_fire_time(None, probe)
+    if fire is None:  # a cron that can never fire again (e.g. Feb 30) - config rejects most
+        raise ValueError(f"schedule {schedule.text!r} never fires")
+    return fire.astimezone(UTC)

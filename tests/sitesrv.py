@@ -1,0 +1,113 @@
+"""A real HTTP server on loopback serving a fixture site whose pages change between versions.
+
+Files live in ``tests/fixtures/site/v1/``, ``v2/``...; a path missing from the current version
+falls back to ``tests/fixtures/site/common/``. Responses carry an ETag and honour
+``If-None-Match`` with a 304, as a well-behaved web server does. Tests switch ``site.version``,
+add ad-hoc ``routes`` and read ``site.log`` (method, path, headers) to see what was asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+SITE_ROOT = Path(__file__).parent / "fixtures" / "site"
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+Route = Callable[["Handler"], Response]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+        pass
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        site = self.server.site
+        path = self.path.split("?", 1)[0]
+        site.log.append((self.command, self.path, dict(self.headers.items())))
+        route = site.routes.get(path)
+        response = route(self) if route is not None else site.static(path)
+        if response.delay:
+            import time
+
+            time.sleep(response.delay)
+        etag = response.headers.get("ETag")
+        if etag and self.headers.get("If-None-Match") == etag and response.status == 200:
+            response = Response(304, b"", {"ETag": etag})
+        self.send_response(response.status)
+        headers = {"Content-Length": str(len(response.body)), **response.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    site: FixtureSite
+
+
+class FixtureSite:
+    def __init__(self, root: Path = SITE_ROOT, host: str = "127.0.0.1") -> None:
+        self.root = root
+        self.version = 1
+        self.routes: dict[str, Route] = {}
+        self.log: list[tuple[str, str, dict[str, str]]] = []
+        self._server = _Server((host, 0), Handler)
+        self._server.site = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def start(self) -> FixtureSite:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def requests_for(self, path: str) -> list[tuple[str, str, dict[str, str]]]:
+        return [entry for entry in self.log if entry[1].split("?", 1)[0] == path]
+
+    def static(self, path: str) -> Response:
+        rel = path.lstrip("/") or "index.html"
+        for base in (self.root / f"v{self.version}", self.root / "common"):
+            candidate = (base / rel).resolve()
+            if base.resolve() in candidate.parents and candidate.is_file():
+                body = candidate.read_bytes()
+                ctype = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+                if ctype.startswith("text/") or ctype.endswith("xml"):
+                    ctype += "; charset=utf-8"
+                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                return Response(200, body, {"Content-Type": ctype, "ETag": etag})
+        return Response(404, b"not found", {"Content-Type": "text/plain"})

@@ -1,0 +1,52 @@
+"""The README tells the same story as the code: settings, commands, modules, test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from observatory.cli import main
+from observatory.config import SETTINGS, Source
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    for setting in SETTINGS:
+        row = re.search(rf"^\| `{setting.name}` \| `([^`]*)` \|", README, re.M)
+        assert row, f"setting {setting.name} missing from the README"
+        default = setting.default
+        assert row.group(1).strip("'") == str(default), setting.name
+
+
+def test_every_source_key_is_documented() -> None:
+    for key in Source.model_fields:
+        assert f"| `{key}` |" in README, f"source key {key} missing from the README"
+
+
+def test_every_command_is_documented_and_has_an_example() -> None:
+    for name, command in main.commands.items():
+        assert f"observatory {name}" in README, f"command {name} missing from the README"
+        assert "Example:" in (command.help or ""), f"command {name} has no example in its help"
+
+
+def test_how_it_works_lists_the_modules() -> None:
+    section = README.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    for module in (
+        "fetch.py",
+        "extract/",
+        "noise.py",
+        "snapshots.py",
+        "diff.py",
+        "tagging.py",
+        "pipeline.py",
+        "cli.py",
+    ):
+        assert f"observatory/{module}" in section
+        assert (ROOT / "observatory" / module).exists(), module
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert "scripts/check" in README
+    assert "scripts/check" in (ROOT / ".ci" / "run").read_text()
