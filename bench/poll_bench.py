@@ -511,6 +511,10 @@ def print_table(cells: dict[tuple[str, str], Cell], pages: int) -> None:
                 f"{tool:<12}{phase:<12}{n:>6}{count:>5}{c.median('wall'):>8.2f}{cpu:>8.2f}"
                 f"{per_page:>12}{net:>12}  {c.polls[-1].describe()}"
             )
+    if not any(tool == "urlwatch" for tool, _ in cells) or not any(
+        tool == "observatory" for tool, _ in cells
+    ):
+        return
     print("\nratio observatory / urlwatch of the medians (< 1: observatory is cheaper)")
     so, st = cells.get(("observatory", "startup")), cells.get(("urlwatch", "startup"))
     for phase in PHASES:

@@ -265,3 +265,10 @@ from observatory.cli_mail import digest, outbox  # noqa: E402
 
 main.add_command(digest)
 main.add_command(outbox)
+from observatory.cli_run import run  # noqa: E402
+
+main.add_command(run)
+
+from observatory.cli_web import serve  # noqa: E402
+
+main.add_command(serve)

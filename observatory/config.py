@@ -62,10 +62,13 @@ def _check_css(selector: str, field_name: str) -> str:
 
 
 def _check_cron(expr: str) -> str:
-    from apscheduler.triggers.cron import CronTrigger
+    """A five-field crontab with cron's weekday numbering (0 or 7 = Sunday)."""
+    from observatory.schedules import parse_schedule
 
+    if len(expr.split()) != 5:
+        raise ValueError(f"invalid cron expression {expr!r}: use five fields, e.g. '0 7 * * 1-5'")
     try:
-        CronTrigger.from_crontab(expr)
+        parse_schedule(expr)
     except ValueError as exc:
         raise ValueError(f"invalid cron expression {expr!r}: {exc}") from None
     return expr

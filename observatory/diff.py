@@ -11,14 +11,17 @@ How blocks are matched (old -> new):
 4. **Reflow.** A non-equal region whose words, read as one stream, are the same on both sides
    was only re-wrapped or re-cut (a page redesign): no change.
 5. **Similarity.** Inside each remaining non-equal region, old and new blocks are paired by
-   ``rapidfuzz.fuzz.ratio`` over their word sequences (>= ``PAIR_THRESHOLD``), best pairs first;
-   a pair then absorbs free neighbouring blocks on either side while that raises the ratio (a
-   paragraph split in two, or two merged into one, is one "modified"). Leftover blocks equal
-   once noise is masked pair too. Unpaired old blocks are "removed", unpaired new ones "added".
-   A region with more than ``PAIR_FULL`` old x new pairs is first cut at blocks that keep their
-   opening words; what is still too big compares only blocks within ``PAIR_BAND`` positions of
-   its diagonal, which keeps a full rewrite fast (a block edited *and* moved far is then
-   "removed" + "added").
+   ``rapidfuzz.fuzz.ratio`` over their word sequences: a pair is one block edited when the ratio
+   is >= ``PAIR_THRESHOLD`` (55), or when ``CONTAINED`` (80%) of the shorter block's words are in
+   the longer one (a paragraph that grew a lot). Best pairs are taken first; a pair then absorbs
+   free neighbouring blocks on either side while that raises the ratio (a paragraph split in
+   two, or two merged into one, is one "modified"). Leftover short blocks that are equal once
+   noise is masked pair too. Unpaired old blocks are "removed", unpaired new ones "added".
+   Cost control: each old block is first compared with the new blocks at its own relative
+   position (+-2) and looks further only if none reaches ``PAIR_SURE``; a region with more than
+   ``PAIR_FULL`` old x new pairs is first cut at blocks that keep their opening words, and what
+   is still too big compares only blocks within ``PAIR_BAND`` positions of its diagonal (a
+   block edited *and* moved far is then "removed" + "added").
 
 Then **words**: inside a modified block the word lists are aligned (Indel opcodes), a noise span
 (stamp, token; see ``observatory.noise``) counting as one word compared by its placeholder, so a
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -58,11 +61,14 @@ Op = tuple[str, str]
 Group = tuple[list[int], list[int]]  # positions of old blocks, positions of new blocks
 
 PAIR_THRESHOLD = 55.0  # word-level fuzz.ratio (0-100) from which two blocks are one block edited
-PAIR_SURE = 80.0  # a pair this similar near the diagonal ends the search for that block
+CONTAINED = 0.8  # ... or when this share of the shorter block's words is in the longer one
+CONTAIN_WORDS = 8  # (containment counts for blocks of at least this many words)
+CONTAIN_FLOOR = 30.0  # ratio below which containment is impossible (lengths 4.3x apart)
+PAIR_SURE = 75.0  # a pair this similar near the diagonal ends the search for that block
 PAIR_FULL = 10_000  # old x new block pairs compared exhaustively within one region
 PAIR_BAND = 30  # beyond that, compare only blocks this close to the region's diagonal
 OPENING_WORDS = 6  # big regions are first cut at blocks that keep this many opening words
-NOISE_PAIR_WORDS = 40  # leftover blocks up to this long also pair when equal once masked
+NOISE_PAIR_WORDS = 12  # leftover blocks up to this long also pair when equal once masked
 SNIPPET = 80
 
 
@@ -91,8 +97,50 @@ class Change:
 
 
 def diff_documents(old: Document, new: Document) -> list[Change]:
-    """Changes from *old* to *new*: block runs in document order, then listing/feed items."""
-    return _diff_blocks(old.blocks, new.blocks) + _diff_items(old.items, new.items)
+    """Changes from *old* to *new*: block runs in document order, then listing/feed items,
+    then documents (PDFs) newly linked from, or no longer linked from, the watched region."""
+    return (
+        _diff_blocks(old.blocks, new.blocks)
+        + _diff_items(old.items, new.items)
+        + _diff_links(old.links, new.links)
+    )
+
+
+LINKS_LOCATION = "Linked documents"
+
+
+def _diff_links(old_links: Sequence[str], new_links: Sequence[str]) -> list[Change]:
+    before, after = set(old_links), set(new_links)
+    changes: list[Change] = []
+    for link in new_links:
+        if link not in before:
+            name = link.rstrip("/").rsplit("/", 1)[-1] or link
+            changes.append(
+                Change(
+                    "added",
+                    LINKS_LOCATION,
+                    f"New linked document: {name}",
+                    added=[link],
+                    removed=[],
+                    diff=[("+", link)],
+                    item_link=link,
+                )
+            )
+    for link in old_links:
+        if link not in after:
+            name = link.rstrip("/").rsplit("/", 1)[-1] or link
+            changes.append(
+                Change(
+                    "removed",
+                    LINKS_LOCATION,
+                    f"Linked document removed: {name}",
+                    added=[],
+                    removed=[link],
+                    diff=[("-", link)],
+                    item_link=link,
+                )
+            )
+    return changes
 
 
 def word_diff(old: str, new: str) -> list[Op]:
@@ -193,39 +241,43 @@ def _joined(sides: list[_Side], how: Literal["norm", "masked", "ids"] = "norm") 
 # -- block alignment -------------------------------------------------------------------------
 
 
+def _opcodes(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[str, int, int, int, int]]:
+    """LCS opcodes as plain tuples (tag, i1, i2, j1, j2)."""
+    return Indel.opcodes(a, b).as_list()  # type: ignore[return-value]  # typed loosely upstream
+
+
 def _align(old_keys: list[int], new_keys: list[int]) -> list[tuple[bool, int, int, int, int]]:
     """LCS alignment as (equal, i1, i2, j1, j2) steps, adjacent non-equal steps merged."""
     steps: list[tuple[bool, int, int, int, int]] = []
-    for op in Indel.opcodes(old_keys, new_keys):
-        equal = op.tag == "equal"
+    for tag, i1, i2, j1, j2 in _opcodes(old_keys, new_keys):
+        equal = tag == "equal"
         if not equal and steps and not steps[-1][0]:
             _, i1, _, j1, _ = steps.pop()
-            steps.append((False, i1, op.src_end, j1, op.dest_end))
-        else:
-            steps.append((equal, op.src_start, op.src_end, op.dest_start, op.dest_end))
+        steps.append((equal, i1, i2, j1, j2))
     return steps
 
 
-def _unique_anchors(sides: list[_Side]) -> set[str]:
+def _unique_anchors(blocks: list[Block]) -> set[str]:
     count: dict[str, int] = {}
-    for s in sides:
-        if s.block.anchor:
-            count[s.block.anchor] = count.get(s.block.anchor, 0) + 1
+    for b in blocks:
+        if b.anchor:
+            count[b.anchor] = count.get(b.anchor, 0) + 1
     return {a for a, n in count.items() if n == 1}
 
 
 def _diff_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> list[Change]:
     words = _Words()
-    olds = [s for s in (_Side(b, normalise_text(b.text), words) for b in old_blocks) if s.norm]
-    news = [s for s in (_Side(b, normalise_text(b.text), words) for b in new_blocks) if s.norm]
-    anchors = _unique_anchors(olds) & _unique_anchors(news)
+    olds = [(b, norm) for b in old_blocks if (norm := normalise_text(b.text))]
+    news = [(b, norm) for b in new_blocks if (norm := normalise_text(b.text))]
+    anchors = _unique_anchors([b for b, _ in olds]) & _unique_anchors([b for b, _ in news])
     interned: dict[tuple[str, str], int] = {}
-
-    def key(s: _Side) -> int:
-        k = ("a", s.block.anchor) if s.block.anchor in anchors else ("t", s.norm)
-        return interned.setdefault(k, len(interned))
-
-    old_keys, new_keys = [key(s) for s in olds], [key(s) for s in news]
+    old_keys, new_keys = [
+        [
+            interned.setdefault(("a", b.anchor) if b.anchor in anchors else ("t", n), len(interned))
+            for b, n in side
+        ]
+        for side in (olds, news)
+    ]
     steps = _align(old_keys, new_keys)
 
     # Moves: a key left over on both sides, matched across regions.
@@ -238,36 +290,42 @@ def _diff_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> li
     for equal, i1, i2, _, _ in steps:
         for i in range(i1, i2) if not equal else ():
             if waiting.get(old_keys[i]):
-                moved_in[waiting[old_keys[i]].pop(0)] = olds[i]
+                moved_in[waiting[old_keys[i]].pop(0)] = _Side(*olds[i], words)
                 moved_out.add(i)
 
-    words.encode_all(
-        [olds[i] for eq, i1, i2, _, _ in steps if not eq for i in range(i1, i2)]
-        + [news[j] for eq, _, _, j1, j2 in steps if not eq for j in range(j1, j2)]
-    )
+    regions = [
+        (
+            [_Side(*olds[i], words) for i in range(i1, i2) if i not in moved_out],
+            [(j, _Side(*news[j], words)) for j in range(j1, j2)],
+        )
+        for equal, i1, i2, j1, j2 in steps
+        if not equal
+    ]
+    words.encode_all([s for r_old, r_new in regions for s in (*r_old, *(s for _, s in r_new))])
     events: list[_Event] = []
-    for equal, i1, i2, j1, j2 in steps:
+    for equal, i1, i2, j1, _ in steps:
         if equal:  # equal keys: equal texts, or anchored blocks whose text may differ
             events.append(_Event("same"))
             for i in range(i1, i2):
-                old, new = olds[i], news[j1 + i - i1]
-                if old.norm != new.norm:
-                    events += [_group_event([old], [new]), _Event("same")]
+                (old, old_norm), (new, new_norm) = olds[i], news[j1 + i - i1]
+                if old_norm != new_norm:
+                    pair = [_Side(old, old_norm, words)], [_Side(new, new_norm, words)]
+                    events += [_group_event(*pair), _Event("same")]
         else:
-            region_old = [olds[i] for i in range(i1, i2) if i not in moved_out]
-            events.extend(_region(region_old, [(j, news[j]) for j in range(j1, j2)], moved_in))
+            region_old, region_new = regions.pop(0)
+            events.extend(_region(region_old, region_new, moved_in))
     return _runs(events)
 
 
 def _group_event(olds: list[_Side], news: list[_Side]) -> _Event:
     """ "modified" with its word ops, or "same" when only noise or wrapping differs."""
     if _joined(olds) == _joined(news):
-        return _Event("same")
+        return _Event("same", olds, news)  # carries its blocks: they are used
     ops = _word_ops(olds, news, masked=False)
     edited = " ".join(text for tag, text in ops if tag != "=")
     if may_hold_noise(edited) and any(s.spans for s in (*olds, *news)):
         if _joined(olds, "masked") == _joined(news, "masked"):
-            return _Event("same")
+            return _Event("same", olds, news)  # carries its blocks: they are used
         ops = _word_ops(olds, news, masked=True)
     return _Event("modified", olds, news, ops)
 
@@ -354,8 +412,8 @@ def _candidates(
                     _candidates(olds, news, (i0 + a1, i0 + a2), (j0 + b1, j0 + b2), out, False)
                 for k in range(a2 - a1) if equal else ():
                     i, j = i0 + a1 + k, j0 + b1 + k
-                    score = fuzz.ratio(olds[i].ids, news[j].ids, score_cutoff=PAIR_THRESHOLD)
-                    if score:
+                    score = fuzz.ratio(olds[i].ids, news[j].ids)
+                    if _similar(olds[i].ids, news[j].ids, score):
                         out.append((100.0 + score, i, j))  # before any other candidate
             return
     texts = [news[j].ids for j in range(j0, j1)]
@@ -367,16 +425,25 @@ def _candidates(
         # nothing close enough is found.
         lo, hi = max(0, centre - 2), min(m, centre + 3)
         found = process.extract(
-            query, texts[lo:hi], scorer=fuzz.ratio, score_cutoff=PAIR_THRESHOLD, limit=None
+            query, texts[lo:hi], scorer=fuzz.ratio, score_cutoff=CONTAIN_FLOOR, limit=None
         )
         if not found or found[0][1] < PAIR_SURE:
             lo, hi = (
                 (max(0, centre - PAIR_BAND), min(m, centre + PAIR_BAND + 1)) if band else (0, m)
             )
             found = process.extract(
-                query, texts[lo:hi], scorer=fuzz.ratio, score_cutoff=PAIR_THRESHOLD, limit=None
+                query, texts[lo:hi], scorer=fuzz.ratio, score_cutoff=CONTAIN_FLOOR, limit=None
             )
-        out.extend((score, i, j0 + lo + k) for _, score, k in found)
+        out.extend((sc, i, j0 + lo + k) for ch, sc, k in found if _similar(query, ch, sc))
+
+
+def _similar(a: str, b: str, ratio: float) -> bool:
+    """Similar enough to be one block edited: alike overall, or one nearly inside the other."""
+    if ratio >= PAIR_THRESHOLD:
+        return True
+    shorter = min(len(a), len(b))
+    common = ratio * (len(a) + len(b)) / 200  # words in common (LCS), from the Indel ratio
+    return shorter >= CONTAIN_WORDS and common >= CONTAINED * shorter
 
 
 def _opening(side: _Side) -> str:
@@ -433,17 +500,17 @@ def _word_ops(olds: list[_Side], news: list[_Side], masked: bool = True) -> list
     tagged: list[tuple[str, list[str]]] = []
     deleted: list[str] = []
     inserted: list[str] = []
-    for op in Indel.opcodes(old_ids, new_ids):
-        if op.tag == "equal":
+    for tag, i1, i2, j1, j2 in _opcodes(old_ids, new_ids):
+        if tag == "equal":
             tagged += [
                 ("-", deleted),
                 ("+", inserted),
-                ("=", new_words[op.dest_start : op.dest_end]),
+                ("=", new_words[j1:j2]),
             ]
             deleted, inserted = [], []
         else:
-            deleted += old_words[op.src_start : op.src_end]
-            inserted += new_words[op.dest_start : op.dest_end]
+            deleted += old_words[i1:i2]
+            inserted += new_words[j1:j2]
     tagged += [("-", deleted), ("+", inserted)]
     return [(tag, " ".join(w)) for tag, w in tagged if w]
 
@@ -464,12 +531,15 @@ def _tokens(sides: list[_Side]) -> tuple[list[str], list[str]]:
 def _runs(events: list[_Event]) -> list[Change]:
     changes: list[Change] = []
     run: list[_Event] = []
+    run_key = ("", "")
     for event in [*events, _Event("same")]:
-        if run and (event.kind != run[0].kind or _location(event) != _location(run[0])):
+        key = ("same", "") if event.kind == "same" else (event.kind, _location(event))
+        if run and key != run_key:
             changes.append(_change(run))
             run = []
         if event.kind != "same":
             run.append(event)
+        run_key = key
     return changes
 
 

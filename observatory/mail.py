@@ -32,8 +32,9 @@ from observatory.digest import make_environment, render_digest
 from observatory.errors import DeliveryError, UsageError
 from observatory.outbox import (
     iter_digests,
+    load_pending,
     parse_address,
-    pending_messages,
+    pending_ids,
     record_attempt,
     store_digest,
 )
@@ -159,9 +160,12 @@ def deliver_pending(
     """Send every pending message (of one subscriber, or all) over one SMTP connection."""
     report = DeliveryReport()
     smtp: smtplib.SMTP | None = None
-    messages = pending_messages(engine, subscriber)
+    messages = pending_ids(engine, subscriber)  # one message in memory at a time
     try:
-        for index, message in enumerate(messages):
+        for index, (row_id, _) in enumerate(messages):
+            message = load_pending(engine, row_id)
+            if message is None:
+                continue
             assert message.id is not None
             for attempt in range(settings.retries + 1):
                 try:
@@ -173,7 +177,7 @@ def deliver_pending(
                     )
                     record_attempt(engine, message.id, state="pending", error=reason)
                     report.errors.append(reason)
-                    report.pending += [m.message_id for m in messages[index:]]
+                    report.pending += [mid for _, mid in messages[index:]]
                     return report
                 try:
                     smtp.sendmail(settings.mail_from, [message.subscriber], message.raw)
@@ -198,7 +202,7 @@ def deliver_pending(
                     _drop(smtp)
                     smtp = None
                     report.errors.append(f"{message.subscriber}: {reason}")
-                    report.pending += [m.message_id for m in messages[index:]]
+                    report.pending += [mid for _, mid in messages[index:]]
                     return report
                 else:
                     record_attempt(engine, message.id, state="sent")

@@ -48,6 +48,7 @@ class SourceState(SQLModel, table=True):
     error_since: datetime | None = None
     etag: str | None = None
     last_modified: str | None = None
+    body_hash: str | None = None  # sha256 of the last good body: identical bytes skip extraction
     last_snapshot_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("snapshots.id", use_alter=True))
     )

@@ -6,7 +6,8 @@ Every comparison in Observatory (snapshot fingerprints, the block diff) looks at
 * **Normalisation** - Unicode NFC; no-break and other Unicode spaces become a plain space;
   zero-width spaces, word joiners, BOMs and soft hyphens are removed; runs of whitespace
   (re-wrapped lines included) collapse to one space; ends are stripped.
-* **Clock times, anywhere** -> ``<TIME>``: ``14:30``, ``2:05 pm``, ``09:15:02 CET``, ``3 p.m.``.
+* **Clock times, anywhere** -> ``<TIME>``: ``14:30``, ``2:05 pm``, ``09:15:02 CET``, ``3 p.m.``,
+  ``10.30 am``, ``3pm`` (English forms; ``14h30`` is not recognised).
   Consequence: a deadline that moves only from 12:00 to 17:00 on the same day is not reported.
 * **Machine timestamps, anywhere** -> ``<TIMESTAMP>``: ISO 8601 date-times (``2024-01-31T14:30Z``).
 * **Relative times and copyright years, anywhere**: ``3 hours ago`` -> ``<AGO>``;
@@ -30,7 +31,9 @@ Every comparison in Observatory (snapshot fingerprints, the block diff) looks at
 * **Random-looking tokens, anywhere** -> ``<TOKEN>``: UUIDs; hex runs of 8+ characters mixing
   letters and digits (request ids, hashes, cache busters); base64-like runs of 16+ characters
   ``[A-Za-z0-9+/_-]`` holding a digit, a lower- and an upper-case letter (nonces, CSRF tokens).
-  Words, legal references (``ST-15698-2022-INIT``, ``2019/1020``) and ELI paths do not qualify.
+  Only words where a digit touches a letter are examined (true of any random token of that
+  length in practice). Words, legal references (``ST-15698-2022-INIT``, ``2019/1020``) and ELI
+  paths do not qualify.
 
 Blocks that change between two back-to-back fetches of the same URL (rotating banners, "you may
 also like" boxes) are *volatile*: ``volatile_keys`` finds their keys, ``drop_volatile`` removes
@@ -84,6 +87,9 @@ _DIGIT_RE = re.compile(r"[0-9]")
 _DATE_NAMES = (
     *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
     *("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+)
+_DATE_NAME_RE = re.compile(  # whole words only: "decision" and "monitor" are no dates
+    rf"\b(?:{_MONTH}|(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?)\b", re.I
 )
 _TOKEN_HINT_RE = re.compile(r"[0-9](?:(?<=[A-Za-z][0-9])|(?=[A-Za-z]))")  # digit by a letter
 _TIMESTAMP_RE = re.compile(
@@ -250,7 +256,7 @@ def may_hold_noise(text: str) -> bool:
     if _DIGIT_RE.search(text) or "©" in text:
         return True
     low = text.lower()
-    return any(name in low for name in _DATE_NAMES)
+    return any(name in low for name in _DATE_NAMES) and bool(_DATE_NAME_RE.search(text))
 
 
 def differs_only_by_noise(old: str, new: str) -> bool:

@@ -213,6 +213,28 @@ def pending_messages(engine: Engine, subscriber: str | None = None) -> list[Outb
     return rows
 
 
+def pending_ids(engine: Engine, subscriber: str | None = None) -> list[tuple[int, str]]:
+    """(row id, Message-ID) of pending messages, oldest first; the bytes stay in the database."""
+    query = select(OutboxMessage.id, OutboxMessage.message_id).where(
+        OutboxMessage.state == "pending"
+    )
+    if subscriber:
+        query = query.where(func.lower(OutboxMessage.subscriber) == subscriber.lower())
+    with Session(engine) as session:
+        rows = session.exec(query.order_by(col(OutboxMessage.id)))
+        return [(i, m) for i, m in rows if i is not None]
+
+
+def load_pending(engine: Engine, row_id: int) -> OutboxMessage | None:
+    """The message if it is still pending (another run may have sent it meanwhile)."""
+    with Session(engine) as session:
+        row = session.get(OutboxMessage, row_id)
+        if row is None or row.state != "pending":
+            return None
+        session.expunge(row)
+        return row
+
+
 def record_attempt(
     engine: Engine,
     message_id: int,

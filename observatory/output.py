@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -77,14 +79,16 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
     }
 
 
+def _table(title: str | None = None) -> Table:
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+
+
 def print_check_summary(console: Console, results: Sequence[CheckResult]) -> None:
-    table = Table(title="Poll summary", title_justify="left")
-    for column in ("source", "outcome", "changes", "HTTP", "bytes", "ms", "error"):
-        table.add_column(
-            column,
-            justify="right" if column in ("changes", "HTTP", "bytes", "ms") else "left",
-            overflow="fold",
-        )
+    table = _table("Poll summary")
+    table.add_column("source", no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
+    for column in ("changes", "HTTP", "bytes", "ms"):
+        table.add_column(column, justify="right", no_wrap=True)
     for r in results:
         style = OUTCOME_STYLE.get(r.outcome, "")
         table.add_row(
@@ -94,9 +98,11 @@ def print_check_summary(console: Console, results: Sequence[CheckResult]) -> Non
             str(r.http_status or ""),
             f"{r.bytes:,}" if r.bytes else "",
             str(int(r.duration * 1000)),
-            r.error or "",
         )
     console.print(table)
+    for r in results:
+        if r.error:
+            console.print(f"[bold red]{r.source_id}[/]: {escape(r.error)}")
     counts = Counter(r.outcome for r in results)
     parts = [
         f"{counts[o]} {o.replace('_', ' ')}"
@@ -115,31 +121,44 @@ def _clip(text: str, width: int = 90) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _summary(row: dict[str, Any]) -> str:
+    """The title without the location it starts with (the table shows the location)."""
+    title = str(row["title"])
+    prefix = f"{row['location']} "
+    return title[len(prefix) :] if row["location"] and title.startswith(prefix) else title
+
+
 def print_changes(console: Console, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         console.print("No changes match.")
         return
-    table = Table(show_lines=False)
-    for column in ("id", "detected (UTC)", "source", "kind", "location", "dimensions", "title"):
-        table.add_column(column, overflow="fold")
+    table = _table()
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("detected (UTC)", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("location", max_width=28)
+    table.add_column("dimensions", max_width=16)
+    table.add_column("change", ratio=1)
     for row in rows:
         table.add_row(
             str(row["id"]),
             row["detected_at"][:16].replace("T", " "),
             row["source"],
-            row["kind"],
-            _clip(row["location"], 40),
+            escape(_clip(row["location"], 40)),
             ", ".join(row["dimensions"]),
-            _clip(row["title"]),
+            escape(_clip(_summary(row), 160)),
         )
     console.print(table)
     console.print(f"{len(rows)} change{'s' if len(rows) != 1 else ''}.")
 
 
 def print_sources(console: Console, rows: Sequence[dict[str, Any]]) -> None:
-    table = Table()
-    for column in ("id", "kind", "status", "last checked (UTC)", "last change (UTC)", "last error"):
-        table.add_column(column, overflow="fold")
+    table = _table()
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("last checked (UTC)", no_wrap=True)
+    table.add_column("last change (UTC)", no_wrap=True)
     for row in rows:
         status = row["status"] if row["enabled"] else f"{row['status']} (disabled)"
         style = {"ok": "green", "error": "bold red"}.get(row["status"], "dim")
@@ -149,9 +168,14 @@ def print_sources(console: Console, rows: Sequence[dict[str, Any]]) -> None:
             f"[{style}]{status}[/]",
             (row["last_checked_at"] or "never")[:16].replace("T", " "),
             (row["last_change_at"] or "")[:16].replace("T", " "),
-            _clip(row["last_error"] or "", 60),
         )
     console.print(table)
+    failing = [row for row in rows if row["status"] == "error"]
+    for row in failing:
+        since = (row["error_since"] or "")[:16].replace("T", " ")
+        console.print(
+            f"[bold red]{row['id']}[/] failing since {since}: {escape(row['last_error'] or '')}"
+        )
 
 
 def change_csv_row(row: dict[str, Any]) -> dict[str, str]:

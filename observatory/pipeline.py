@@ -9,6 +9,8 @@ A failed fetch or an empty/unmatched region is an error on the source, never con
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -110,69 +112,81 @@ async def _extract(source: Source, result: FetchResult, settings: Settings) -> D
     )
 
 
+@dataclass(frozen=True)
+class _Prior:
+    """What a poll needs to know of the source's last good state, read before fetching."""
+
+    snapshot: Snapshot | None
+    volatile: frozenset[str]
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+
+
+def _prior(engine: Engine, source_id: str) -> _Prior:
+    with Session(engine) as session:
+        state = session.get(SourceState, source_id)
+        if state is None:
+            raise KeyError(f"source {source_id!r} has no state row; call sync_sources() first")
+        snapshot = session.get(Snapshot, state.last_snapshot_id) if state.last_snapshot_id else None
+        keys = session.exec(select(VolatileBlock.key).where(VolatileBlock.source_id == source_id))
+        return _Prior(snapshot, frozenset(keys), state.etag, state.last_modified, state.body_hash)
+
+
+def body_hash(source: Source, body: bytes) -> str:
+    """Hash of the body and of the settings that shape its extraction (a new select re-extracts)."""
+    recipe = repr((source.effective_kind, source.select, source.ignore, source.items)).encode()
+    return hashlib.sha256(recipe + b"\0" + body).hexdigest()
+
+
+def _previous_document(engine: Engine, snapshot: Snapshot) -> Document:
+    with Session(engine) as session:
+        return load_document(session, snapshot)
+
+
 async def check_source(source: Source, ctx: PollContext) -> CheckResult:
     started_at, t0 = ctx.now(), time.monotonic()
-    with Session(ctx.engine) as session:
-        state = session.get(SourceState, source.id)
-        if state is None:
-            raise KeyError(f"source {source.id!r} has no state row; call sync_sources() first")
-        previous = session.get(Snapshot, state.last_snapshot_id) if state.last_snapshot_id else None
-        old_doc = load_document(session, previous) if previous else None
-        volatile = {
-            v.key
-            for v in session.exec(select(VolatileBlock).where(VolatileBlock.source_id == source.id))
-        }
-        etag, last_modified = state.etag, state.last_modified
+    prior = _prior(ctx.engine, source.id)
+    previous, volatile = prior.snapshot, set(prior.volatile)
+    record = functools.partial(_record, ctx, source, started_at, t0)
 
     result: FetchResult | None = None
     try:
         result = await ctx.fetcher.fetch(
             source.url,
-            etag=etag if previous else None,
-            last_modified=last_modified if previous else None,
+            etag=prior.etag if previous else None,
+            last_modified=prior.last_modified if previous else None,
             source_id=source.id,
         )
         if result.status == "not_modified":
-            return _record(ctx, source, started_at, t0, "not_modified", result)
+            return record("not_modified", result)
+        if previous is not None and body_hash(source, result.body) == prior.body_hash:
+            return record("unchanged", result)  # byte-identical: nothing to extract
         doc = drop_volatile(await _extract(source, result, ctx.settings), volatile)
     except (FetchError, ExtractError) as exc:
-        return _record(
-            ctx,
-            source,
-            started_at,
-            t0,
-            "error",
-            result,
-            error=exc.message,
-            status=getattr(exc, "status", None),
-        )
+        status = getattr(exc, "status", None)
+        return record("error", result, error=exc.message, status=status)
 
     new_print = fingerprint(doc, volatile)
-    if previous is None or old_doc is None:
-        return _record(
-            ctx, source, started_at, t0, "new", result, document=doc, fingerprint_=new_print
-        )
+    if previous is None:
+        return record("new", result, document=doc, fingerprint_=new_print)
     if new_print == previous.fingerprint:
-        return _record(ctx, source, started_at, t0, "unchanged", result)
+        return record("unchanged", result)
 
-    old_doc = drop_volatile(old_doc, volatile)
+    old_doc = drop_volatile(_previous_document(ctx.engine, previous), volatile)
     changes = diff_documents(old_doc, doc)
     learned: set[str] = set()
     if changes and ctx.settings.recheck_on_change:
-        learned = await _learn_volatile(source, ctx, result, doc)
+        learned = await _learn_volatile(source, ctx, doc)
         if learned:
             volatile |= learned
             doc, old_doc = drop_volatile(doc, volatile), drop_volatile(old_doc, volatile)
             new_print = fingerprint(doc, volatile)
             if new_print == fingerprint(old_doc, volatile):
-                return _record(ctx, source, started_at, t0, "unchanged", result, learned=learned)
+                return record("unchanged", result, learned=learned)
             changes = diff_documents(old_doc, doc)
     outcome: Outcome = "changed" if changes else "unchanged"
-    return _record(
-        ctx,
-        source,
-        started_at,
-        t0,
+    return record(
         outcome,
         result,
         document=doc,
@@ -183,9 +197,7 @@ async def check_source(source: Source, ctx: PollContext) -> CheckResult:
     )
 
 
-async def _learn_volatile(
-    source: Source, ctx: PollContext, first: FetchResult, doc: Document
-) -> set[str]:
+async def _learn_volatile(source: Source, ctx: PollContext, doc: Document) -> set[str]:
     """Fetch again at once; blocks that differ between the two fetches are volatile."""
     try:
         again = await ctx.fetcher.fetch(source.url, conditional=False, source_id=source.id)
@@ -239,6 +251,7 @@ def _record(
             state.last_ok_at = started_at
             if result is not None and result.status == "ok":
                 state.etag, state.last_modified = result.etag, result.last_modified
+                state.body_hash = body_hash(source, result.body)
         for key in sorted(learned or ()):
             if session.get(VolatileBlock, (source.id, key)) is None:
                 session.add(VolatileBlock(source_id=source.id, key=key, first_seen=started_at))

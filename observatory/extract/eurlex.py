@@ -16,24 +16,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bs4 import NavigableString, Tag
-
 from observatory.document import Block, Document
 from observatory.errors import ExtractError
-from observatory.extract._base import (
-    ExtractOptions,
-    base_url,
-    clean,
-    document_links,
-    page_title,
-    parse_html,
-    remove_noise,
-    select_region,
-)
+from observatory.extract import _bs4_reference, _tree
+from observatory.extract._base import ExtractOptions, clean
+from observatory.extract._tree import STRING_CONTAINERS, El
 
 MARKERS = (b"eli-subdivision", b"oj-ti-art")
 _CHROME_IDS = ("TOC", "volume-booster-visusalizer")  # table of contents, browser-extension debris
-_EXTENSION_TAGS = ["grammarly-desktop-integration"]
+_EXTENSION_TAGS = ("grammarly-desktop-integration",)
 _POINT_LABEL = re.compile(r"^(\(\w{1,6}\)|\d{1,3}[a-z]{0,2}\.|[—–-]|•)$")
 _PARAGRAPH_ID = re.compile(r"^(\d{3})\.(\d{3})([a-z]*)$")
 _UNIT_ID = re.compile(r"^(rct|art|anx|cpt|cit|pbl|fnp|tit|enc)_([^.]+)(?:\.(sct|tit)_(\w+))?$")
@@ -83,20 +74,23 @@ def _unit_context(tag_id: str, ctx: _Ctx) -> _Ctx:
     return ctx
 
 
-def _rows(table: Tag) -> list[Tag]:
-    rows: list[Tag] = []
-    for child in table.find_all(True, recursive=False):
-        if child.name == "tr":
+def _rows(table: El) -> list[El]:
+    rows: list[El] = []
+    for child in _tree.children(table):
+        if child.tag == "tr":
             rows.append(child)
-        elif child.name in ("thead", "tbody", "tfoot"):
-            rows.extend(child.find_all("tr", recursive=False))
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            rows.extend(c for c in child if c.tag == "tr")
     return rows
 
 
-def _text(tag: Tag) -> str:
-    for br in tag.find_all("br"):
-        br.replace_with(" ")
-    return clean(tag.get_text())
+def _cells(row: El) -> list[El]:
+    return [c for c in row if c.tag in ("td", "th")]
+
+
+def _text(tag: El) -> str:
+    """The text of a tag, a ``<br>`` read as a space."""
+    return clean("".join(_tree.strings(tag, br_as_space=True)))
 
 
 @dataclass
@@ -110,19 +104,25 @@ class _Walker:
         if text:
             self.blocks.append(Block(text, ctx.location, anchor or ctx.anchor))
 
-    def container(self, node: Tag, ctx: _Ctx) -> None:
-        for child in node.children:
-            if isinstance(child, Tag):
-                self.element(child, ctx)
-            elif isinstance(child, NavigableString) and type(child) is NavigableString:
-                stray = clean(str(child))
-                if stray:
-                    self.emit(stray, ctx)
+    def container(self, node: El, ctx: _Ctx, special: bool = False) -> None:
+        """Walk a node's children; ``special``: its strings are in a script, rt, ... (skipped)."""
+        if node.text and not special:
+            self.stray(node.text, ctx)
+        for child in node:
+            if isinstance(child.tag, str):
+                self.element(child, ctx, special or child.tag in STRING_CONTAINERS)
+            if child.tail and not special:
+                self.stray(child.tail, ctx)
         if self.label:  # a point label with nothing after it
             self.emit("", ctx)
 
-    def element(self, tag: Tag, ctx: _Ctx) -> None:
-        name = tag.name
+    def stray(self, text: str, ctx: _Ctx) -> None:
+        stray = clean(text)
+        if stray:
+            self.emit(stray, ctx)
+
+    def element(self, tag: El, ctx: _Ctx, special: bool) -> None:
+        name = tag.tag
         if name == "p":
             self.paragraph(tag, ctx)
         elif name == "table":
@@ -131,55 +131,68 @@ class _Walker:
             return
         else:
             tag_id = tag.get("id")
-            self.container(tag, _unit_context(tag_id, ctx) if isinstance(tag_id, str) else ctx)
+            inner = _unit_context(tag_id, ctx) if tag_id is not None else ctx
+            self.container(tag, inner, special)
 
-    def paragraph(self, p: Tag, ctx: _Ctx) -> None:
-        classes = set(p.get("class") or ())
+    def paragraph(self, p: El, ctx: _Ctx) -> None:
+        classes = set((p.get("class") or "").split())
         if classes & _LABEL_CLASSES:
             return
         text = _text(p)
         if "oj-doc-ti" in classes and ctx.annex and _ANNEX_LABEL.match(text):
             return
         if "oj-note" in classes:
-            note = p.find("a", id=True)
-            anchor = str(note["id"]) if isinstance(note, Tag) else None
+            note = next((a for a in p.iterdescendants("a") if a.get("id") is not None), None)
+            anchor = str(note.get("id")) if note is not None else None
             self.emit(text, ctx if ctx.path else _Ctx(("Footnotes",)), anchor)
             return
         self.emit(text, ctx)
 
-    def table(self, table: Tag, ctx: _Ctx) -> None:
+    def table(self, table: El, ctx: _Ctx) -> None:
         for row in _rows(table):
-            cells = row.find_all(["td", "th"], recursive=False)
+            cells = _cells(row)
             label = _text(cells[0]) if len(cells) == 2 else ""
             if label and _POINT_LABEL.match(label):
                 level = label.rstrip(".") if label[0].isdigit() else label
                 deeper = ctx.numbered and level not in ("—", "–", "-", "•")
                 path = (*ctx.path, level) if deeper else ctx.path
                 self.label = label
-                self.container(cells[1], _Ctx(path, ctx.anchor, True, ctx.annex))
+                cell = cells[1]
+                self.container(cell, _Ctx(path, ctx.anchor, True, ctx.annex), _special(cell))
                 continue
             texts = [t for t in (_text(c) for c in cells) if t]
             if texts:
                 self.emit(" | ".join(texts), ctx)
 
 
+def _special(el: El) -> bool:
+    return el.tag in STRING_CONTAINERS or next(el.iterancestors(*STRING_CONTAINERS), None) is not None
+
+
+def _first_with_id(root: El, wanted: str) -> El | None:
+    return next((e for e in root.iter() if e.get("id") == wanted), None)
+
+
 def extract_eurlex(body: bytes, opts: ExtractOptions) -> Document:
-    soup = parse_html(body, opts.content_type)
-    for chrome in [soup.find(id=i) for i in _CHROME_IDS] + soup.find_all(_EXTENSION_TAGS):
-        if isinstance(chrome, Tag) and not chrome.decomposed:
-            chrome.decompose()
-    select = opts.select or ("#docHtml" if soup.find(id="docHtml") else None)
-    region = select_region(soup, select)
-    remove_noise(region, opts.ignore)
+    if not _tree.all_compile([opts.select, *opts.ignore]):
+        return _bs4_reference.extract_eurlex_bs4(body, opts)
+    root = _tree.parse_html(body, opts.content_type)
+    chrome = [_first_with_id(root, i) for i in _CHROME_IDS] + list(root.iter(*_EXTENSION_TAGS))
+    for element in chrome:
+        if element is not None:
+            _tree.drop(element)
+    select = opts.select or ("#docHtml" if _first_with_id(root, "docHtml") is not None else None)
+    region = _tree.select_region(root, select)
+    _tree.remove_noise(region, opts.ignore)
     walker = _Walker()
-    walker.container(region, _Ctx())
+    walker.container(region, _Ctx(), _special(region))
     if not walker.blocks:
         raise ExtractError(f"select {select!r} has no text" if select else "the act has no text")
-    main_title = soup.select_one(".eli-main-title")
-    title = _text(main_title) if main_title is not None else page_title(soup)
+    main_title = next(iter(_tree.select_all(root, ".eli-main-title")), None)
+    title = _text(main_title) if main_title is not None else _tree.page_title(root)
     return Document(
         blocks=tuple(walker.blocks),
-        links=document_links(region, base_url(soup, opts.url)),
+        links=_tree.document_links(region, _tree.base_url(root, opts.url)),
         title=title,
         meta={"extractor": "eurlex"},
     )

@@ -13,22 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from observatory.document import Block, Document
 from observatory.errors import ExtractError
-from observatory.extract._base import (
-    ExtractOptions,
-    base_url,
-    clean,
-    document_links,
-    meaningful_id,
-    page_title,
-    parse_html,
-    remove_noise,
-    select_region,
-)
+from observatory.extract import _bs4_reference, _tree
+from observatory.extract._base import ExtractOptions, clean, meaningful_id
+from observatory.extract._tree import El
 
 _HEADING = re.compile(r"^h([1-6])$")
 BLOCK_TAGS = frozenset(
@@ -70,7 +60,6 @@ BLOCK_TAGS = frozenset(
         "ul",
     ]
 )
-_SKIP_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 
 
 @dataclass
@@ -102,78 +91,89 @@ class _Walker:
         self.buffer = []
         self.buffer_anchor = None
 
-    def heading(self, tag: Tag, level: int, anchor: str | None) -> None:
+    def heading(self, tag: El, level: int, anchor: str | None) -> None:
         self.flush()
         if level == 1 and self.skip_h1:
             return
-        text = clean(tag.get_text(" "))
+        text = clean(_tree.text_of(tag, " "))
         while self.headings and self.headings[-1][0] >= level:
             self.headings.pop()
         own = meaningful_id(tag.get("id")) or anchor
         self.headings.append((level, text, own))
 
-    def row(self, tr: Tag, anchor: str | None) -> None:
+    def row(self, tr: El, anchor: str | None) -> None:
         self.flush()
-        cells = [clean(c.get_text(" ")) for c in tr.find_all(["td", "th"], recursive=False)]
+        cells = [clean(_tree.text_of(c, " ")) for c in tr if c.tag in ("td", "th")]
         cells = [c for c in cells if c]
         if cells:
             self.emit(" | ".join(cells), meaningful_id(tr.get("id")) or anchor)
 
-    def walk(self, node: Tag, anchor: str | None) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if not isinstance(child, _SKIP_STRINGS):
-                    if not self.buffer:
-                        self.buffer_anchor = anchor
-                    self.buffer.append(str(child))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name
-            own = meaningful_id(child.get("id")) or anchor
-            match = _HEADING.match(name)
-            if match:
-                self.heading(child, int(match.group(1)), anchor)
-            elif name == "tr":
-                self.row(child, own)
-            elif name == "br":
-                self.buffer.append(" ")
-            elif name in BLOCK_TAGS:
-                self.flush()
-                self.walk(child, own)
-                self.flush()
-            else:
-                if not self.buffer:
-                    self.buffer_anchor = own
-                self.walk(child, own)
+    def string(self, text: str, anchor: str | None) -> None:
+        if not self.buffer:
+            self.buffer_anchor = anchor
+        self.buffer.append(text)
+
+    def walk(self, node: El, anchor: str | None) -> None:
+        if node.text:
+            self.string(node.text, anchor)
+        for child in node:
+            name = child.tag
+            if isinstance(name, str):
+                self.element(child, name, anchor)
+            if child.tail:
+                self.string(child.tail, anchor)
+
+    def element(self, child: El, name: str, anchor: str | None) -> None:
+        tag_id = child.get("id")
+        own = (meaningful_id(tag_id) or anchor) if tag_id else anchor
+        match = _HEADING.match(name)
+        if match:
+            self.heading(child, int(match.group(1)), anchor)
+        elif name == "tr":
+            self.row(child, own)
+        elif name == "br":
+            self.buffer.append(" ")
+        elif name in BLOCK_TAGS:
+            self.flush()
+            self.walk(child, own)
+            self.flush()
+        else:
+            if not self.buffer:
+                self.buffer_anchor = own
+            self.walk(child, own)
 
 
-def blocks_of(region: Tag) -> list[Block]:
+def blocks_of(region: El) -> list[Block]:
     """The ordered, located blocks of an already cleaned region."""
-    skip_h1 = region.find("h2") is not None
+    skip_h1 = next(region.iterdescendants("h2"), None) is not None
     walker = _Walker(skip_h1=skip_h1)
     walker.walk(region, None)
     walker.flush()
     return walker.blocks
 
 
-def prepare(body: bytes, opts: ExtractOptions) -> tuple[BeautifulSoup, Tag, str]:
-    """Parse, pick the region, remove noise: (soup, region, base URL)."""
-    soup = parse_html(body, opts.content_type)
-    region = select_region(soup, opts.select)
-    remove_noise(region, opts.ignore)
-    return soup, region, base_url(soup, opts.url)
+def prepare(body: bytes, opts: ExtractOptions) -> tuple[El, El, str]:
+    """Parse, pick the region, remove noise: (root, region, base URL).
+
+    Callers check ``_tree.all_compile`` on the selectors first (else they use the bs4 path).
+    """
+    root = _tree.parse_html(body, opts.content_type)
+    region = _tree.select_region(root, opts.select)
+    _tree.remove_noise(region, opts.ignore)
+    return root, region, _tree.base_url(root, opts.url)
 
 
 def extract_page(body: bytes, opts: ExtractOptions) -> Document:
-    soup, region, base = prepare(body, opts)
+    if not _tree.all_compile([opts.select, *opts.ignore]):
+        return _bs4_reference.extract_page_bs4(body, opts)
+    root, region, base = prepare(body, opts)
     blocks = blocks_of(region)
     if not blocks:
         where = f"select {opts.select!r}" if opts.select else "the page"
         raise ExtractError(f"{where} has no text")
     return Document(
         blocks=tuple(blocks),
-        links=document_links(region, base),
-        title=page_title(soup),
+        links=_tree.document_links(region, base),
+        title=_tree.page_title(root),
         meta={"extractor": "page"},
     )

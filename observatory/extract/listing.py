@@ -8,42 +8,26 @@ summary the rest of its text. The key is the link, or the title when there is no
 
 from __future__ import annotations
 
-import re
-
-from bs4 import Tag
 
 from observatory.document import Document, Item
 from observatory.errors import ExtractError
-from observatory.extract._base import (
-    ExtractOptions,
-    _select,
-    absolute_http,
-    clean,
-    document_links,
-    page_title,
-)
+from observatory.extract import _bs4_reference, _tree
+from observatory.extract._base import DATE, ExtractOptions, absolute_http, clean
+from observatory.extract._tree import El
 from observatory.extract.html import prepare
 
-_MONTHS = (
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-DATE = re.compile(
-    rf"\b(\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}})?Z?)?"
-    rf"|\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}}"
-    rf"|\d{{1,2}}\s+(?:{_MONTHS})\.?\s+\d{{4}}"
-    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+\d{{4}})\b",
-    re.I,
-)
+__all__ = ["DATE", "extract_listing", "item_of"]
+
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-def _date(item: Tag, text: str) -> tuple[str | None, str]:
+def _date(item: El, text: str) -> tuple[str | None, str]:
     """(date, the text it was read from) of an item."""
-    time_tag = item.find("time")
-    if isinstance(time_tag, Tag):
-        shown = clean(time_tag.get_text(" "))
+    time_tag = next(item.iterdescendants("time"), None)
+    if time_tag is not None:
+        shown = clean(_tree.text_of(time_tag, " "))
         value = time_tag.get("datetime")
-        return (str(value).strip() if value else shown) or None, shown
+        return (value.strip() if value else shown) or None, shown
     match = DATE.search(text)
     return (match.group(1), match.group(1)) if match else (None, "")
 
@@ -54,22 +38,22 @@ def _remove_once(text: str, part: str) -> str:
     return clean(text.replace(part, " ", 1))
 
 
-def item_of(tag: Tag, base: str) -> Item | None:
-    text = clean(tag.get_text(" "))
+def item_of(tag: El, base: str) -> Item | None:
+    text = clean(_tree.text_of(tag, " "))
     if not text:
         return None
-    heading = tag.find(["h1", "h2", "h3", "h4", "h5", "h6"])
-    first_link = tag.find("a", href=True)
-    if isinstance(heading, Tag) and clean(heading.get_text(" ")):
-        title = clean(heading.get_text(" "))
-    elif isinstance(first_link, Tag) and clean(first_link.get_text(" ")):
-        title = clean(first_link.get_text(" "))
+    heading = next(tag.iterdescendants(*_HEADINGS), None)
+    first_link = next((a for a in tag.iterdescendants("a") if a.get("href") is not None), None)
+    if heading is not None and clean(_tree.text_of(heading, " ")):
+        title = clean(_tree.text_of(heading, " "))
+    elif first_link is not None and clean(_tree.text_of(first_link, " ")):
+        title = clean(_tree.text_of(first_link, " "))
     else:
-        parts = (clean(c.get_text(" ")) for c in tag.find_all(True, recursive=False))
+        parts = (clean(_tree.text_of(c, " ")) for c in _tree.children(tag))
         title = next((p for p in parts if p and not DATE.fullmatch(p)), text)[:200]
     link = ""
-    if isinstance(first_link, Tag):
-        link = absolute_http(base, str(first_link["href"])) or ""
+    if first_link is not None:
+        link = absolute_http(base, first_link.get("href", "")) or ""
     date, date_text = _date(tag, text)
     summary = _remove_once(_remove_once(text, title), date_text)
     return Item(key=link or title, title=title, link=link, date=date, summary=summary)
@@ -78,8 +62,10 @@ def item_of(tag: Tag, base: str) -> Item | None:
 def extract_listing(body: bytes, opts: ExtractOptions) -> Document:
     if not opts.items:
         raise ExtractError("a listing needs an 'items' selector (CSS of one item)")
-    soup, region, base = prepare(body, opts)
-    matches = _select(region, opts.items, "items")
+    if not _tree.all_compile([opts.select, opts.items, *opts.ignore]):
+        return _bs4_reference.extract_listing_bs4(body, opts)
+    root, region, base = prepare(body, opts)
+    matches = _tree.select_in(region, opts.items)
     if not matches:
         raise ExtractError(f"items {opts.items!r} matched nothing")
     items: list[Item] = []
@@ -93,7 +79,7 @@ def extract_listing(body: bytes, opts: ExtractOptions) -> Document:
         raise ExtractError(f"items {opts.items!r} have no text")
     return Document(
         items=tuple(items),
-        links=document_links(region, base),
-        title=page_title(soup),
+        links=_tree.document_links(region, base),
+        title=_tree.page_title(root),
         meta={"extractor": "listing"},
     )

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("error_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("etag", sa.String(), nullable=True),
         sa.Column("last_modified", sa.String(), nullable=True),
+        sa.Column("body_hash", sa.String(), nullable=True),
         sa.Column("last_snapshot_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["last_snapshot_id"], ["snapshots.id"], use_alter=True),
         sa.PrimaryKeyConstraint("id"),

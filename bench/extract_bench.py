@@ -1,0 +1,123 @@
+"""Time page/EUR-Lex/listing extraction and prove the fast path gives identical Documents.
+
+    .venv/bin/python bench/extract_bench.py [--runs 30] [--eurlex-runs 5]
+
+Part 1 (speed): median CPU ms per call of ``observatory.extract.extract`` and of the
+BeautifulSoup reference (``observatory.extract._bs4_reference``), side by side with their ratio,
+on (a) the real 1.35 MB EUR-Lex page of the AI Act, (b) ``tests/fixtures/site/v1/ai.html`` and
+(c) a ~30 KB EMA-like page generated from corpus text the way ``bench/poll_bench.py`` does
+(``select: main``). Calls of the two implementations are interleaved so drift hits both.
+
+Part 2 (equivalence): ``Document.to_json()`` of both implementations on every HTML fixture under
+``tests/fixtures/**``, the corpus page and 20 generated pages, as page (no select, ``select:
+main`` where there is a main), listing (``li``) and, where the markers are, EUR-Lex; errors must
+match too. Exit status 1 if anything differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from poll_bench import CORPUS, corpus_paragraphs, make_page  # noqa: E402  (bench sibling)
+
+from observatory.document import Document  # noqa: E402
+from observatory.errors import ExtractError  # noqa: E402
+from observatory.extract import ExtractOptions, choose, extract  # noqa: E402
+from observatory.extract import _bs4_reference as ref  # noqa: E402
+
+EURLEX = ROOT.parent / "shared" / "corpus" / "ai-act" / "eurlex-oj-l-202401689-en.html"
+FIXTURES = ROOT / "tests" / "fixtures"
+REFERENCE = {
+    "page": ref.extract_page_bs4,
+    "eurlex": ref.extract_eurlex_bs4,
+    "listing": ref.extract_listing_bs4,
+}
+
+
+def old_extract(kind: str, body: bytes, **kw: object) -> Document:
+    name = choose(kind, body, str(kw.get("content_type") or ""))
+    return REFERENCE[name](body, ExtractOptions(**kw))  # type: ignore[arg-type]
+
+
+def cpu_ms(fn: Callable[[], object]) -> float:
+    start = time.process_time()
+    fn()
+    return (time.process_time() - start) * 1000
+
+
+def generated_pages(count: int, seed: int = 1689) -> list[bytes]:
+    rng = random.Random(seed)
+    paras = corpus_paragraphs(CORPUS)
+    return [make_page(rng, paras, n).encode("utf-8") for n in range(1, count + 1)]
+
+
+def speed(runs: int, eurlex_runs: int) -> None:
+    ema = generated_pages(1)[0]
+    cases = [
+        ("EUR-Lex AI Act page", EURLEX.read_bytes(), {}, eurlex_runs),
+        ("fixture site/v1/ai.html", (FIXTURES / "site" / "v1" / "ai.html").read_bytes(), {}, runs),
+        ("EMA-like page, select main", ema, {"select": "main"}, runs),
+    ]
+    print(f"{'case':<30} {'KB':>6} {'bs4 ms':>9} {'lxml ms':>9} {'ratio':>7}  (median CPU)")
+    for label, body, kw, n in cases:
+        old: list[float] = []
+        new: list[float] = []
+        url = "https://example.org/x"
+        for _ in range(n):
+            old.append(cpu_ms(lambda: old_extract("page", body, url=url, **kw)))
+            new.append(cpu_ms(lambda: extract("page", body, url=url, **kw)))
+        o, m = statistics.median(old), statistics.median(new)
+        print(f"{label:<30} {len(body) / 1024:>6.0f} {o:>9.2f} {m:>9.2f} {o / m:>6.1f}x")
+
+
+def outcome(fn: Callable[[], Document]) -> str:
+    try:
+        return fn().to_json()
+    except ExtractError as exc:
+        return f"ExtractError: {exc}"
+
+
+def equivalence() -> int:
+    bodies = [(p.relative_to(ROOT).as_posix(), p.read_bytes()) for p in FIXTURES.rglob("*.html")]
+    bodies.append(("corpus eurlex page", EURLEX.read_bytes()))
+    bodies += [(f"generated page {i}", b) for i, b in enumerate(generated_pages(20))]
+    checked = failed = 0
+    for name, body in bodies:
+        variants: list[tuple[str, dict[str, object]]] = [("page", {}), ("listing", {"items": "li"})]
+        if b"<main" in body:
+            variants += [("page", {"select": "main"}), ("listing", {"select": "main", "items": "p"})]
+        for kind, kw in variants:
+            args = {"url": "https://example.org/a/b.html", **kw}
+            old = outcome(lambda: old_extract(kind, body, **args))
+            new = outcome(lambda: extract(kind, body, **args))  # type: ignore[arg-type]
+            checked += 1
+            if old != new:
+                failed += 1
+                print(f"DIFFERENT: {name} {kind} {kw}\n  bs4:  {old[:300]}\n  lxml: {new[:300]}")
+    print(f"equivalence: {checked - failed}/{checked} identical Documents ({len(bodies)} bodies)")
+    return 1 if failed else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30, help="calls per small page (default 30)")
+    parser.add_argument("--eurlex-runs", type=int, default=5, help="calls on EUR-Lex (default 5)")
+    parser.add_argument("--no-speed", action="store_true", help="only check equivalence")
+    args = parser.parse_args()
+    if not args.no_speed:
+        speed(args.runs, args.eurlex_runs)
+    sys.exit(equivalence())
+
+
+if __name__ == "__main__":
+    main()

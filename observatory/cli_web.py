@@ -1,0 +1,42 @@
+"""``observatory serve``: the read-only web views and API, without the scheduler."""
+
+from __future__ import annotations
+
+import click
+
+from observatory.cli import State, handle_errors
+
+
+@click.command()
+@click.option(
+    "--host",
+    envvar="OBSERVATORY_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on [env OBSERVATORY_HOST].",
+)
+@click.option(
+    "--port",
+    envvar="OBSERVATORY_PORT",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on [env OBSERVATORY_PORT].",
+)
+@click.pass_obj
+@handle_errors
+def serve(state: State, host: str, port: int) -> None:
+    """Serve the web views, the JSON/CSV API and the Atom feed (read-only; no polling).
+
+    Set OBSERVATORY_API_TOKEN to require a token (Bearer header or ?token=) on every page.
+
+    \b
+    Example:
+      observatory serve --host 0.0.0.0 --port 8000
+    """
+    import uvicorn
+
+    from observatory.web import create_app
+
+    app = create_app(state.config, state.engine())
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
