@@ -22,7 +22,9 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -63,7 +65,7 @@ def generated_pages(count: int, seed: int = 1689) -> list[bytes]:
 
 def speed(runs: int, eurlex_runs: int) -> None:
     ema = generated_pages(1)[0]
-    cases = [
+    cases: list[tuple[str, bytes, dict[str, Any], int]] = [
         ("EUR-Lex AI Act page", EURLEX.read_bytes(), {}, eurlex_runs),
         ("fixture site/v1/ai.html", (FIXTURES / "site" / "v1" / "ai.html").read_bytes(), {}, runs),
         ("EMA-like page, select main", ema, {"select": "main"}, runs),
@@ -74,8 +76,8 @@ def speed(runs: int, eurlex_runs: int) -> None:
         new: list[float] = []
         url = "https://example.org/x"
         for _ in range(n):
-            old.append(cpu_ms(lambda: old_extract("page", body, url=url, **kw)))
-            new.append(cpu_ms(lambda: extract("page", body, url=url, **kw)))
+            old.append(cpu_ms(partial(old_extract, "page", body, url=url, **kw)))
+            new.append(cpu_ms(partial(extract, "page", body, url=url, **kw)))
         o, m = statistics.median(old), statistics.median(new)
         print(f"{label:<30} {len(body) / 1024:>6.0f} {o:>9.2f} {m:>9.2f} {o / m:>6.1f}x")
 
@@ -95,11 +97,14 @@ def equivalence() -> int:
     for name, body in bodies:
         variants: list[tuple[str, dict[str, object]]] = [("page", {}), ("listing", {"items": "li"})]
         if b"<main" in body:
-            variants += [("page", {"select": "main"}), ("listing", {"select": "main", "items": "p"})]
+            variants += [
+                ("page", {"select": "main"}),
+                ("listing", {"select": "main", "items": "p"}),
+            ]
         for kind, kw in variants:
             args = {"url": "https://example.org/a/b.html", **kw}
-            old = outcome(lambda: old_extract(kind, body, **args))
-            new = outcome(lambda: extract(kind, body, **args))  # type: ignore[arg-type]
+            old = outcome(partial(old_extract, kind, body, **args))
+            new = outcome(partial(extract, kind, body, **args))  # type: ignore[arg-type]
             checked += 1
             if old != new:
                 failed += 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -51,8 +52,8 @@ class Handler(BaseHTTPRequestHandler):
             f"<p>Paragraph {k} of page {number} on AI in medicines, edition {minute}.</p>"
             for k in range(40)
         )
-        body = f"<html><body><main><h1>Page {number}</h1>{paragraphs}</main></body></html>"
-        data = body.encode()
+        page = f"<html><body><main><h1>Page {number}</h1>{paragraphs}</main></body></html>"
+        data = page.encode()
         etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
             self._send(304, b"", {"ETag": etag})
@@ -99,7 +100,9 @@ def main() -> int:
         host = HOSTS[i % len(HOSTS)]
         lines.append(f'  - {{id: p{i:03}, url: "http://{host}:{port}/p{i}.html", select: main, '
                      f"every: {args.every:g}s}}")  # fmt: skip
-    lines.append("settings: {per_host_delay: 0.1, retries: 1, timeout: 10, recheck_on_change: false}")
+    lines.append(
+        "settings: {per_host_delay: 0.1, retries: 1, timeout: 10, recheck_on_change: false}"
+    )
     config = work / "sources.yaml"
     config.write_text("\n".join(lines) + "\n")
     db = work / "soak.db"
@@ -147,7 +150,7 @@ def analyse(
     late = 0
     for times in by_source.values():
         times.sort()
-        late += sum(1 for a, b in zip(times, times[1:], strict=False) if b - a > limit)
+        late += sum(1 for a, b in itertools.pairwise(times) if b - a > limit)
     skipped = log_path.read_text(errors="replace").count("schedule skipped")
     span = max(s[0] for s in samples) if samples else 1.0
     warm = [s for s in samples if s[0] >= 120] or samples

@@ -155,8 +155,7 @@ def free_port() -> int:
 
 def serve(db: Path, n_sources: int) -> tuple[uvicorn.Server, str]:
     sources = [
-        Source(id=f"src-{s:03d}", url=f"https://example.org/src-{s:03d}")
-        for s in range(n_sources)
+        Source(id=f"src-{s:03d}", url=f"https://example.org/src-{s:03d}") for s in range(n_sources)
     ]
     app = create_app(Config(sources=sources), open_db(str(db)))
     port = free_port()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import re
 from collections import Counter
@@ -319,7 +320,7 @@ CORPUS_NAMES = [
     "2023-06-14_EP_amendments_TA-9-2023-0236_right-column_EP-text.txt",
 ]
 CORPUS_PAIRS = [
-    *zip(CORPUS_NAMES, CORPUS_NAMES[1:], strict=False),  # consecutive versions
+    *itertools.pairwise(CORPUS_NAMES),  # consecutive versions
     (CORPUS_NAMES[0], CORPUS_NAMES[5]),  # proposal -> general approach (the bench pair)
     (CORPUS_NAMES[5], CORPUS_NAMES[0]),  # ... and back: mostly removals
     (CORPUS_NAMES[0], CORPUS_NAMES[7]),  # proposal -> Parliament's text
@@ -406,7 +407,11 @@ def test_output_identical_to_previous_implementation(splitter: str) -> None:
         if got["sha256"] != want["sha256"]:
             changes = diff_documents(old, new)
             first = next(
-                (k for k, (a, b) in enumerate(zip(got["changes"], want["changes"])) if a != b),
+                (
+                    k
+                    for k, (a, b) in enumerate(zip(got["changes"], want["changes"], strict=False))
+                    if a != b
+                ),
                 min(len(got["changes"]), len(want["changes"])),
             )
             shown = changes[first].to_json() if first < len(changes) else None
@@ -435,5 +440,5 @@ if __name__ == "__main__":
     import sys
 
     if sys.argv[1:] != ["--regenerate"]:
-        sys.exit("usage: python -m tests.test_diff --regenerate  (only with the old implementation)")
+        sys.exit("usage: python -m tests.test_diff --regenerate (only the old implementation)")
     _regenerate()

@@ -34,7 +34,7 @@ def test_every_command_is_documented_and_has_an_example() -> None:
 def test_how_it_works_lists_the_modules() -> None:
     section = README.split("## How it works", 1)[1].split("\n## ", 1)[0]
     for module in (
-        "fetch.py",
+        "fetch/",
         "extract/",
         "noise.py",
         "snapshots.py",

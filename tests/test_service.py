@@ -4,6 +4,7 @@ one scheduler per database, reload, and CLI reads while it writes."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -131,20 +132,26 @@ def start(
 def test_polls_on_time_reports_a_change_and_answers_health_and_metrics(
     tmp_path: Path, site: FixtureSite, services: list[ServiceProcess]
 ) -> None:
-    config = write_config(
-        tmp_path / "sources.yaml", site, ['{id: ai, url: "$B/ai.html", select: "main#content", every: 2s}']
-    )  # fmt: skip
+    ai = '{id: ai, url: "$B/ai.html", select: "main#content", every: 2s}'
+    config = write_config(tmp_path / "sources.yaml", site, [ai])
     service = start(tmp_path, services, config)
     service.wait_for(r"poll ai (unchanged|not_modified)", count=2, timeout=10)
     times = [at for _, at, _ in checks(tmp_path / "obs.db", "ai")]
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert gaps and all(1.5 <= g <= 2.8 for g in gaps), gaps  # 2 s, jitter at most 0.2 s
 
     site.version = 2
     service.wait_for(r"poll ai changed", timeout=8)
-    result = CliRunner().invoke(
-        main, ["--config", str(config), "--db", str(tmp_path / "obs.db"), "changes", "--format", "json"]
-    )  # fmt: skip
+    args = [
+        "--config",
+        str(config),
+        "--db",
+        str(tmp_path / "obs.db"),
+        "changes",
+        "--format",
+        "json",
+    ]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     changes = json.loads(result.output)
     assert changes and {c["source"] for c in changes} == {"ai"}
@@ -177,8 +184,9 @@ def test_polls_on_time_reports_a_change_and_answers_health_and_metrics(
 def test_sigterm_mid_poll_exits_0_and_leaves_no_half_written_poll(
     tmp_path: Path, site: FixtureSite, services: list[ServiceProcess]
 ) -> None:
-    site.routes["/slow.html"] = lambda h: Response(200, b"<p>slow page</p>", {"Content-Type": "text/html"}, delay=2.0)  # fmt: skip
-    site.routes["/hang.html"] = lambda h: Response(200, b"<p>hangs</p>", {"Content-Type": "text/html"}, delay=25.0)  # fmt: skip
+    html = {"Content-Type": "text/html"}
+    site.routes["/slow.html"] = lambda h: Response(200, b"<p>slow page</p>", html, delay=2.0)
+    site.routes["/hang.html"] = lambda h: Response(200, b"<p>hangs</p>", html, delay=25.0)
     config = write_config(
         tmp_path / "sources.yaml",
         site,
@@ -207,8 +215,9 @@ def test_sigterm_mid_poll_exits_0_and_leaves_no_half_written_poll(
         ).fetchone()
         assert orphans == (0,)
         unrecorded = conn.execute(
-            "SELECT count(*) FROM sources WHERE last_snapshot_id IS NOT NULL AND last_checked_at IS NULL"
-        ).fetchone()  # fmt: skip
+            "SELECT count(*) FROM sources "
+            "WHERE last_snapshot_id IS NOT NULL AND last_checked_at IS NULL"
+        ).fetchone()
         assert unrecorded == (0,)
         assert conn.execute("SELECT count(*) FROM service_lease").fetchone() == (0,)
 
@@ -241,7 +250,7 @@ def test_restart_after_downtime_catches_up_once(
         times = [at.timestamp() for s, at, _ in after if s == sid]
         assert times, after
         assert times[0] - restarted_at < 6, "an overdue source is polled promptly"
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert all(g >= 2.5 for g in gaps), f"{sid} polled in a burst: {gaps}"
     assert not [c for c in after if c[0] == "news"], "news was not due: derived from the database"
 
@@ -249,7 +258,8 @@ def test_restart_after_downtime_catches_up_once(
 def test_second_instance_refuses_and_names_the_holder(
     tmp_path: Path, site: FixtureSite, services: list[ServiceProcess]
 ) -> None:
-    config = write_config(tmp_path / "sources.yaml", site, ['{id: act, url: "$B/act.html", every: 1h}'])  # fmt: skip
+    act = '{id: act, url: "$B/act.html", every: 1h}'
+    config = write_config(tmp_path / "sources.yaml", site, [act])
     first = start(tmp_path, services, config, "first")
     assert first.proc is not None
     second = subprocess.run(
@@ -324,7 +334,7 @@ def test_cli_reads_never_fail_during_a_write_burst(
     run: Callable[..., object] = CliRunner().invoke
     failures = []
     for _ in range(15):
-        for args in (["changes", "--format", "json", "--limit", "50"], ["sources", "--format", "json"]):  # fmt: skip
+        for args in (["changes", "--format", "json", "--limit", "50"], ["sources"]):
             result = run(main, ["--config", str(config), "--db", str(db), *args])
             if result.exit_code != 0:  # type: ignore[attr-defined]
                 failures.append(result.output)  # type: ignore[attr-defined]

@@ -130,7 +130,9 @@ def test_csv_round_trips_every_matching_change(http: httpx.Client, web_world: Wo
         assert json.loads(row["dimensions"]) == change["dimensions"]
         assert json.loads(row["evidence"]) == change["evidence"]
         assert json.loads(row["diff"]) == change["diff"]
-    assert any(r["title"] == web_world.HOSTILE_TITLE for r in rows), "kept verbatim: CSV is data, not HTML"
+    assert any(r["title"] == web_world.HOSTILE_TITLE for r in rows), (
+        "kept verbatim: CSV is data, not HTML"
+    )
     filtered = list(csv.DictReader(io.StringIO(http.get("/api/changes.csv?q=sandbox").text)))
     assert {int(r["id"]) for r in filtered} == {c["id"] for c in items(http, q="sandbox")}
 

@@ -31,7 +31,9 @@ def test_feed_of_every_change(http: httpx.Client, web_world: World) -> None:
     assert len(feed.entries) == 9
     changes = http.get("/api/changes").json()["items"]
     assert [e.id.rsplit("/", 1)[1] for e in feed.entries] == [str(c["id"]) for c in changes]
-    wanted = next(c["id"] for c in changes if (c["source"], c["location"]) == ("ema-ai", "Workplan"))
+    wanted = next(
+        c["id"] for c in changes if (c["source"], c["location"]) == ("ema-ai", "Workplan")
+    )
     workplan = next(e for e in feed.entries if e.id.endswith(f"/changes/{wanted}"))
     assert "<ins>" in workplan.summary and "regulatory sandbox pilot" in workplan.summary
     assert {t.term for t in workplan.tags} >= {"experimentation"}
@@ -41,8 +43,10 @@ def test_feed_of_every_change(http: httpx.Client, web_world: World) -> None:
 def test_feed_filters(http: httpx.Client, web_world: World) -> None:
     feed = parse(http, "/feed.atom?dimension=experimentation&source=eurlex-ai-act")
     assert len(feed.entries) == 1 and "Article 57" in feed.entries[0].summary
-    assert parse(http, "/feed.atom?q=%22scientific+advice%22").entries[0].title.startswith(
-        "reflection-paper"
+    assert (
+        parse(http, "/feed.atom?q=%22scientific+advice%22")
+        .entries[0]
+        .title.startswith("reflection-paper")
     )
     assert parse(http, "/feed.atom?until=2000-01-01").entries == []
     assert http.get("/feed.atom?since=garbage").status_code == 400

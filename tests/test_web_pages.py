@@ -142,5 +142,3 @@ def test_snapshot_is_text_never_html(http: httpx.Client) -> None:
 def test_head_answers_like_get(http: httpx.Client) -> None:
     response = http.head("/changes")
     assert response.status_code == 200 and response.content == b""
-
-

@@ -136,9 +136,7 @@ def test_views_answer_the_common_questions(engine, tmp_path: Path) -> None:  # t
     assert rows == [("a", "experimentation,tools", 1, 1, 0, "x"), ("b", "guidance", 0, 0, 1, "y")]
     month = datetime.now(UTC).strftime("%Y-%m")
     assert conn.execute("SELECT * FROM v_source_activity").fetchall() == [("s", month, 2)]
-    dims = dict(
-        (d, n) for d, _m, n in conn.execute("SELECT * FROM v_dimension_month").fetchall()
-    )
+    dims = dict((d, n) for d, _m, n in conn.execute("SELECT * FROM v_dimension_month").fetchall())
     assert dims == {"experimentation": 1, "tools": 1, "guidance": 1}
     health = conn.execute("SELECT source_id, status, checks_30d FROM v_source_health").fetchall()
     assert health == [("s", "unchecked", 0)]

@@ -26,8 +26,15 @@ def test_non_get_methods_are_refused(http: httpx.Client, method: str, path: str)
 
 
 def test_security_headers_on_every_kind_of_response(http: httpx.Client, web_world: World) -> None:
-    for url in ("/", "/api/changes", "/api/changes.csv", "/feed.atom", "/static/style.css",
-                "/nowhere", "/changes?since=bad"):
+    for url in (
+        "/",
+        "/api/changes",
+        "/api/changes.csv",
+        "/feed.atom",
+        "/static/style.css",
+        "/nowhere",
+        "/changes?since=bad",
+    ):
         response = http.get(url)
         assert response.headers["content-security-policy"] == CSP, url
         assert "script-src" not in CSP and "default-src 'none'" in CSP
@@ -87,7 +94,9 @@ def test_optional_token(web_world: World, monkeypatch: pytest.MonkeyPatch) -> No
             refused = client.get(url)
             assert refused.status_code == 401, url
             assert refused.headers["www-authenticate"].startswith("Bearer")
-        assert client.get("/api/changes", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert (
+            client.get("/api/changes", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        )
         assert client.get("/api/changes?token=wrong").status_code == 401
         ok = client.get("/api/changes", headers={"Authorization": "Bearer s3cret-token"})
         assert ok.status_code == 200 and ok.json()["items"]

@@ -1,9 +1,9 @@
-"""Shared parts of the extractors: the ``Extractor`` contract, options, and HTML helpers.
+"""Shared parts of the extractors: the ``Extractor`` contract, options, and text helpers.
 
 An extractor is a pure function ``(body, options) -> Document``; ``EXTRACTORS`` in the package
-``__init__`` maps a name to one. The helpers here are plain functions of strings: normalise text (NFC,
-whitespace collapsed), decode bytes, resolve links, judge ids and banner labels. The HTML tree helpers (parse,
-select, remove noise, read text) are in ``_tree``.
+``__init__`` maps a name to one. The helpers here are plain functions of strings: normalise
+text (NFC, whitespace collapsed), decode bytes, resolve links, judge ids and banner labels.
+The HTML tree helpers (parse, select, remove noise, read text) are in ``_tree``.
 """
 
 from __future__ import annotations

@@ -29,21 +29,12 @@ from observatory.extract._base import (
     require_body,
 )
 
-
 # Elements that never carry watched text.
 NOISE_TAGS = frozenset(
     {"script", "style", "noscript", "template", "form", "iframe", "svg", "nav", "audio", "video"}
 )
 _BANNER = re.compile(r"cookie|consent|gdpr", re.I)
 _KEEP = frozenset({"html", "body", "main"})
-
-
-
-
-
-
-
-
 
 
 def parse_html(body: bytes, content_type: str = "") -> BeautifulSoup:
@@ -113,10 +104,6 @@ def remove_noise(region: Tag, ignore: Sequence[str] = ()) -> None:
             tag.decompose()
 
 
-
-
-
-
 def document_links(region: Tag, base: str) -> tuple[str, ...]:
     """Absolute http(s) links to documents (.pdf, .docx, .xlsx) in the region, in order, once."""
     seen: dict[str, None] = {}
@@ -125,10 +112,6 @@ def document_links(region: Tag, base: str) -> tuple[str, ...]:
         if link and urlsplit(link).path.lower().endswith(DOCUMENT_SUFFIXES):
             seen.setdefault(link, None)
     return tuple(seen)
-
-
-
-
 
 
 def page_title(soup: BeautifulSoup) -> str:
@@ -443,6 +426,7 @@ def extract_eurlex_bs4(body: bytes, opts: ExtractOptions) -> Document:
 
 
 # --- listing --------------------------------------------------------------------------------
+
 
 def _date(item: Tag, text: str) -> tuple[str | None, str]:
     """(date, the text it was read from) of an item."""

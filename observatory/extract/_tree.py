@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
+from typing import TypeAlias
 from urllib.parse import urljoin, urlsplit
 
 import soupsieve
@@ -42,7 +43,7 @@ from observatory.extract._base import (
     require_body,
 )
 
-El = etree._Element
+El: TypeAlias = etree._Element
 # bs4 gives the strings inside these their own classes, which get_text() leaves out.
 STRING_CONTAINERS = ("rt", "rp", "style", "script", "template")
 _KEEP = frozenset({"html", "body", "main"})
@@ -117,7 +118,7 @@ def css_xpath(selector: str) -> etree.XPath | None:
         translator = HTMLTranslator()
         paths = [translator.selector_to_xpath(s, prefix="descendant-or-self::") for s in parsed]
         return etree.XPath(" | ".join(paths))
-    except (SelectorError, etree.XPathError, Exception):  # noqa: BLE001  any doubt: soupsieve
+    except (SelectorError, etree.XPathError, Exception):  # any doubt: the soupsieve path
         return None
 
 
@@ -131,7 +132,7 @@ def select_all(root: El, selector: str) -> list[El]:
     assert xpath is not None, "callers check all_compile() first"
     found = xpath(root.getroottree().getroot())
     assert isinstance(found, list)
-    return [e for e in found if isinstance(e, El)]
+    return [e for e in found if isinstance(e.tag, str)]  # an element selector finds elements
 
 
 def select_in(region: El, selector: str) -> list[El]:
@@ -231,9 +232,9 @@ def strings(el: El, *, br_as_space: bool = False) -> list[str]:
     """
     here = _in_container(el)
     want = str(el.tag) if el.tag in STRING_CONTAINERS else None
-    if here is None and next(el.iterdescendants(*STRING_CONTAINERS), None) is None:
-        if not br_as_space or next(el.iterdescendants("br"), None) is None:
-            return list(el.itertext())
+    plain = here is None and next(el.iterdescendants(*STRING_CONTAINERS), None) is None
+    if plain and (not br_as_space or next(el.iterdescendants("br"), None) is None):
+        return list(el.itertext())
     out: list[str] = []
     _collect(el, here, want, br_as_space, out)
     return out

@@ -166,7 +166,9 @@ class _Walker:
 
 
 def _special(el: El) -> bool:
-    return el.tag in STRING_CONTAINERS or next(el.iterancestors(*STRING_CONTAINERS), None) is not None
+    return (
+        el.tag in STRING_CONTAINERS or next(el.iterancestors(*STRING_CONTAINERS), None) is not None
+    )
 
 
 def _first_with_id(root: El, wanted: str) -> El | None:

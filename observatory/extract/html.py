@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-
 from observatory.document import Block, Document
 from observatory.errors import ExtractError
 from observatory.extract import _bs4_reference, _tree

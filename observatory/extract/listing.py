@@ -8,7 +8,6 @@ summary the rest of its text. The key is the link, or the title when there is no
 
 from __future__ import annotations
 
-
 from observatory.document import Document, Item
 from observatory.errors import ExtractError
 from observatory.extract import _bs4_reference, _tree

@@ -26,11 +26,20 @@ Sources = Annotated[list[str] | None, Query(description="Only this source id (re
 Dimensions = Annotated[
     list[Dimension] | None, Query(description="Only changes tagged with this key (repeatable).")
 ]
+WHEN = (
+    r"^\s*(\d{1,6}\s*[hdw]|\d{4}-\d{2}-\d{2}"
+    r"([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?\s*$"
+)
 Since = Annotated[
     str | None,
-    Query(description="Detected at or after: 2026-06-01, 2026-06-01T12:00Z, or 7d / 12h / 2w."),
+    Query(
+        description="Detected at or after: 2026-06-01, 2026-06-01T12:00Z, or 7d / 12h / 2w.",
+        pattern=WHEN,
+    ),
 ]
-Until = Annotated[str | None, Query(description="Detected before (same forms as since).")]
+Until = Annotated[
+    str | None, Query(description="Detected before (same forms as since).", pattern=WHEN)
+]
 Words = Annotated[
     str | None,
     Query(
@@ -118,7 +127,10 @@ def list_changes(
 @router.get(
     "/changes.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}, "description": "Every matching change."}, **ERRORS},
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "Every matching change."},
+        **ERRORS,
+    },
 )
 def changes_csv(
     request: Request,
@@ -156,9 +168,7 @@ def csv_lines(changes: Iterator[dict[str, Any]]) -> Iterator[str]:
     response_model=ChangeOut,
     responses={404: {"model": ErrorOut, "description": "No such change."}},
 )
-def get_change(
-    request: Request, change_id: Annotated[int, Path(ge=1, le=2**62)]
-) -> dict[str, Any]:
+def get_change(request: Request, change_id: Annotated[int, Path(ge=1, le=2**62)]) -> dict[str, Any]:
     """One change, shaped as in the list."""
     row = data.get_change(request.app.state.engine, change_id)
     if row is None:

@@ -50,9 +50,7 @@ def make_environment(templates: str | Path | None = None) -> jinja2.Environment:
     return env
 
 
-def create_app(
-    config: Config, engine: Engine, *, scheduler_status: Any | None = None
-) -> FastAPI:
+def create_app(config: Config, engine: Engine, *, scheduler_status: Any | None = None) -> FastAPI:
     """The web app over *engine* (already migrated) for the sources of *config*."""
     app = FastAPI(
         title="Observatory",

@@ -21,7 +21,6 @@ from observatory.models import ChangeDimension, ChangeRow, Check, Snapshot
 from observatory.queries import ChangeFilter
 
 
-
 @dataclass
 class Page:
     rows: list[ChangeRow]

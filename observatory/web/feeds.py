@@ -48,9 +48,7 @@ def entry_html(row: ChangeRow) -> str:
     )
 
 
-def build_feed(
-    rows: Sequence[ChangeRow], *, base_url: str, self_url: str, title: str
-) -> bytes:
+def build_feed(rows: Sequence[ChangeRow], *, base_url: str, self_url: str, title: str) -> bytes:
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     _add(feed, "title", title)

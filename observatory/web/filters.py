@@ -1,7 +1,7 @@
 """Query parameters shared by the pages, the Atom feed and the API: the same names everywhere.
 
-    source=ID (repeatable)  dimension=KEY (repeatable)  since=, until= (2026-06-01, 7d)
-    q=WORDS (full-text)     cursor=ID (keyset: changes older than this id)  limit=N
+source=ID (repeatable)  dimension=KEY (repeatable)  since=, until= (2026-06-01, 7d)
+q=WORDS (full-text)     cursor=ID (keyset: changes older than this id)  limit=N
 """
 
 from __future__ import annotations

@@ -94,9 +94,7 @@ def changes(request: Request) -> HTMLResponse:
         result=result,
         sources=_states(request),
         next_url=(
-            "/changes" + params.query(cursor=result.next_cursor)
-            if result.next_cursor
-            else None
+            "/changes" + params.query(cursor=result.next_cursor) if result.next_cursor else None
         ),
         first_url="/changes" + params.query() if cursor else None,
         feed_url="/feed.atom" + params.query(),

@@ -86,8 +86,8 @@ class SecurityMiddleware:
         if self.token and not scope["path"].startswith(OPEN_PREFIXES):
             bearer, param, cookie = presented_tokens(scope)
             if token_matches(param, self.token):
-                set_cookie = (
-                    f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/".encode("latin-1")
+                set_cookie = f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/".encode(
+                    "latin-1"
                 )
             elif not (token_matches(bearer, self.token) or token_matches(cookie, self.token)):
                 await _plain(send, 401, b"Unauthorized: a token is needed\n")

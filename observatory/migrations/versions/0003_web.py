@@ -52,9 +52,7 @@ def _views(dialect: str) -> list[str]:
         f"AND d.dimension = '{key}') THEN 1 ELSE 0 END AS {key}"
         for key in DIMENSION_KEYS
     )
-    recent = (
-        "datetime('now', '-30 days')" if dialect == "sqlite" else "now() - interval '30 days'"
-    )
+    recent = "datetime('now', '-30 days')" if dialect == "sqlite" else "now() - interval '30 days'"
     return [
         f"""CREATE VIEW v_changes AS
 SELECT c.id, c.detected_at, c.source_id, COALESCE(NULLIF(s.name, ''), s.id) AS source_name,

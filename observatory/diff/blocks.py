@@ -1,0 +1,140 @@
+"""Block level: match old blocks to new ones and say, in document order, what happened to each.
+
+How blocks are matched (old -> new):
+
+1. **Anchors.** A block whose anchor (EUR-Lex ``art_5``, ``005.001``, ``rct_12``) occurs exactly
+   once in each document is matched to its namesake.
+2. **Exact alignment.** The block sequences are aligned on their keys (the anchor, or else the
+   normalised text) with a C-backed LCS (``rapidfuzz.distance.Indel``).
+3. **Moves.** A block left over on both sides with the same key was moved: no change (an
+   anchored block that moved *and* changed is one "modified", shown where it now stands).
+4. **Reflow.** A non-equal region whose words, read as one stream, are the same on both sides
+   was only re-wrapped or re-cut (a page redesign): no change.
+5. **Similarity.** Inside each remaining region old and new blocks are paired
+   (``observatory.diff.pairing``); unpaired old blocks are "removed", unpaired new ones "added".
+
+A matched pair (or group) whose words differ becomes "modified" with its word ops
+(``observatory.diff.words``); one that differs only by noise or wrapping is no change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from observatory.diff._model import Change
+from observatory.diff.pairing import align, pair
+from observatory.diff.runs import runs
+from observatory.diff.sides import Event, Side, Words, joined, joined_masked
+from observatory.diff.words import word_ops
+from observatory.document import Block
+from observatory.noise import may_hold_noise, normalise_text
+
+
+def diff_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> list[Change]:
+    """Change runs, in document order, from *old_blocks* to *new_blocks*."""
+    words = Words()
+    olds = [Side(b, norm, words) for b in old_blocks if (norm := normalise_text(b.text))]
+    news = [Side(b, norm, words) for b in new_blocks if (norm := normalise_text(b.text))]
+    anchors = _unique_anchors(olds) & _unique_anchors(news)
+    interned: dict[str | tuple[str], int] = {}  # an anchor as a 1-tuple: never a text
+    old_keys, new_keys = [
+        [
+            interned.setdefault(
+                (s.block.anchor,) if s.block.anchor in anchors else s.norm, len(interned)
+            )
+            for s in side
+        ]
+        for side in (olds, news)
+    ]
+    steps = align(old_keys, new_keys)
+
+    # Moves: a key left over on both sides, matched across regions.
+    waiting: dict[int, list[int]] = {}
+    for equal, _, _, j1, j2 in steps:
+        if not equal:
+            for j in range(j1, j2):
+                waiting.setdefault(new_keys[j], []).append(j)
+    moved_out: set[int] = set()
+    moved_in: dict[int, Side] = {}
+    if waiting:
+        for equal, i1, i2, _, _ in steps:
+            if not equal:
+                for i in range(i1, i2):
+                    if waiting.get(old_keys[i]):
+                        moved_in[waiting[old_keys[i]].pop(0)] = olds[i]
+                        moved_out.add(i)
+
+    events: list[Event] = []
+    for equal, i1, i2, j1, j2 in steps:
+        if equal:  # equal keys: equal texts, or anchored blocks whose text may differ
+            events.append(Event("same"))
+            for i in range(i1, i2):
+                old, new = olds[i], news[j1 + i - i1]
+                if old.norm != new.norm:
+                    events += [group_event([old], [new]), Event("same")]
+        else:
+            region_old = olds[i1:i2]
+            if moved_out:
+                region_old = [s for i, s in enumerate(region_old, i1) if i not in moved_out]
+            events.extend(_region(region_old, j1, news[j1:j2], moved_in))
+    return runs(events)
+
+
+def _unique_anchors(sides: list[Side]) -> set[str]:
+    count: dict[str, int] = {}
+    for s in sides:
+        if anchor := s.block.anchor:
+            count[anchor] = count.get(anchor, 0) + 1
+    return {a for a, n in count.items() if n == 1}
+
+
+def group_event(olds: list[Side], news: list[Side]) -> Event:
+    """ "modified" with its word ops, or "same" when only noise or wrapping differs."""
+    if joined(olds) == joined(news):
+        return Event("same", olds, news)  # carries its blocks: they are used
+    ops = word_ops(olds, news, masked=False)
+    edited = " ".join([text for tag, text in ops if tag != "="])
+    if may_hold_noise(edited) and any(s.spans for s in (*olds, *news)):
+        if joined_masked(olds) == joined_masked(news):
+            return Event("same", olds, news)  # carries its blocks: they are used
+        ops = word_ops(olds, news, masked=True)
+    return Event("modified", olds, news, ops)
+
+
+def _region(olds: list[Side], j0: int, all_news: list[Side], moved_in: dict[int, Side]) -> list[Event]:
+    """Events of one non-equal region (new blocks from position *j0*), in document order."""
+    news = [s for j, s in enumerate(all_news, j0) if j not in moved_in] if moved_in else all_news
+    if joined(olds) == joined(news):
+        return [Event("same")]  # reflow: the same words, cut or wrapped differently
+    if not olds and len(news) == len(all_news):  # only insertions
+        return [*(Event("added", news=[s]) for s in news), Event("same")]
+    if not news:
+        return [
+            *(group_event([moved_in[j]], [s]) for j, s in enumerate(all_news, j0)),
+            *(Event("removed", [s]) for s in olds),
+            Event("same"),
+        ]
+    # Each event is placed at (position among new blocks, moved-in first, position among old
+    # blocks or None); unpaired blocks become "removed"/"added" just before the next one.
+    placed: list[tuple[int, int, int | None, Event]] = []
+    for gi, gj in pair(olds, news):
+        placed.append((gj[0], 1, gi[0], group_event([olds[i] for i in gi], [news[j] for j in gj])))
+    if len(news) < len(all_news):
+        before = 0
+        for j, s in enumerate(all_news, j0):
+            if j in moved_in:
+                placed.append((before, 0, None, group_event([moved_in[j]], [s])))
+            else:
+                before += 1
+    placed.sort(key=lambda p: (p[0], p[1]))
+    used = {id(s) for *_, e in placed for s in (*e.olds, *e.news)}
+    events: list[Event] = []
+    oi = ni = 0
+    for new_pos, _, old_pos, event in [*placed, (len(news), 2, len(olds), Event("same"))]:
+        if old_pos is not None:
+            events.extend(Event("removed", [s]) for s in olds[oi:old_pos] if id(s) not in used)
+            oi = max(oi, old_pos)
+        events.extend(Event("added", news=[s]) for s in news[ni:new_pos] if id(s) not in used)
+        ni = max(ni, new_pos)
+        events.append(event)
+    return events

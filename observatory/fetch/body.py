@@ -1,0 +1,83 @@
+"""Reading a response body within a byte cap, undoing gzip/deflate in bounded steps.
+
+A compression bomb is stopped at ``max_bytes`` without inflating more than ``_STEP`` bytes past it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator
+
+import httpx
+
+from observatory.errors import PermanentFetchError
+
+_STEP = 64 * 1024  # most bytes inflated from one call into zlib
+
+
+class _Inflater:
+    """One content-coding undone incrementally, never more than ``_STEP`` bytes per step."""
+
+    def __init__(self, coding: str) -> None:
+        self._gzip = coding in ("gzip", "x-gzip")
+        self._fallback = not self._gzip  # "deflate" is zlib-wrapped, or raw in the wild
+        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while True:
+            try:
+                out = self._obj.decompress(data, _STEP)
+            except zlib.error:
+                if not self._fallback:
+                    raise
+                self._fallback = False
+                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                continue
+            self._fallback = False
+            if out:
+                yield out
+            data = self._obj.unconsumed_tail
+            if self._obj.eof:
+                data = self._obj.unused_data
+                if not (self._gzip and data):
+                    return  # trailing bytes after a deflate stream are ignored
+                self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16)  # next gzip member
+            elif not data and len(out) < _STEP:
+                return
+
+
+def _decoder(content_encoding: str) -> Callable[[bytes], Iterator[bytes]]:
+    codings = [c.strip().lower() for c in content_encoding.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    unknown = [c for c in codings if c not in ("gzip", "x-gzip", "deflate")]
+    if unknown:
+        raise PermanentFetchError(f"unsupported content encoding {unknown[0]!r}")
+    stages = [_Inflater(c).feed for c in reversed(codings)]
+
+    def decode(data: bytes, depth: int = 0) -> Iterator[bytes]:
+        if depth == len(stages):
+            yield data
+            return
+        for piece in stages[depth](data):
+            yield from decode(piece, depth + 1)
+
+    return decode
+
+
+async def read_bounded(response: httpx.Response, limit: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PermanentFetchError(f"body of {declared} bytes exceeds max_bytes={limit}")
+    decode = _decoder(response.headers.get("content-encoding", ""))
+    parts: list[bytes] = []
+    total = 0
+    try:
+        async for raw in response.aiter_raw():
+            for piece in decode(raw):
+                total += len(piece)
+                if total > limit:
+                    raise PermanentFetchError(f"decompressed body exceeds max_bytes={limit}")
+                parts.append(piece)
+    except zlib.error as exc:
+        raise PermanentFetchError(f"corrupt compressed body: {exc}") from None
+    return b"".join(parts)
