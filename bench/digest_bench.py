@@ -3,7 +3,7 @@
     .venv/bin/python bench/digest_bench.py [--subscribers 1000] [--changes 10000] [--sources 40]
 
 Builds a fresh SQLite file with the changes, starts a local aiosmtpd server that counts what it
-accepts, runs ``send_digests`` (the same function as ``observatory digest --send``) and prints
+accepts, runs the two steps of ``send_digests`` (``observatory digest --send``) and prints
 messages per second and peak memory (max RSS, and the Python heap peak via tracemalloc when
 ``--tracemalloc`` is given, which slows the run down).
 """
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from observatory.config import DIMENSIONS, Config
 from observatory.db import open_db
-from observatory.mail import SmtpSettings, send_digests
+from observatory.mail import SmtpSettings, deliver_pending, store_new_digests
 from observatory.models import Blob, ChangeRow, Snapshot, SourceState
 
 WORDS = [
@@ -105,14 +105,18 @@ def build(db: Path, n_sources: int, n_changes: int, n_subs: int, seed: int) -> t
             )
         session.flush()
         snaps = {}
-        for s in source_ids:
+        for sid in source_ids:
             snap = Snapshot(
-                source_id=s, fetched_at=now, url="https://example.org", fingerprint=s, blob_hash="b"
+                source_id=sid,
+                fetched_at=now,
+                url="https://example.org",
+                fingerprint=sid,
+                blob_hash="b",
             )
             session.add(snap)
             session.flush()
-            snaps[s] = snap.id
-        rows = []
+            snaps[sid] = snap.id
+        rows: list[dict[str, Any]] = []
         for i in range(n_changes):
             src = rng.choice(source_ids)
             old, new = sentence(rng, 3), sentence(rng, 5)
@@ -168,7 +172,10 @@ def main() -> None:
         if args.tracemalloc:
             tracemalloc.start()
         started = time.perf_counter()
-        report = send_digests(engine, config, settings)
+        # what send_digests does, timed per step
+        stored = store_new_digests(engine, config, settings)
+        rendered_at = time.perf_counter()
+        report = deliver_pending(engine, settings)
         elapsed = time.perf_counter() - started
         heap = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
         controller.stop()
@@ -180,6 +187,10 @@ def main() -> None:
         f"failed {len(report.failed)}"
     )
     print(f"elapsed {elapsed:.1f} s, {len(report.sent) / elapsed:.1f} messages/s")
+    print(
+        f"  render+store {rendered_at - started:.1f} s ({stored} stored), "
+        f"deliver {elapsed - (rendered_at - started):.1f} s"
+    )
     print(f"peak RSS {rss_mb:.0f} MB (process, includes the in-process SMTP server)")
     if heap is not None:
         print(f"peak Python heap (tracemalloc) {heap / 1e6:.0f} MB")

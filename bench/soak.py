@@ -115,10 +115,16 @@ def main() -> int:
     started = time.monotonic()
     samples: list[tuple[float, float, int]] = []
     print(f"soak: {args.sources} sources every {args.every:g}s for {args.minutes:g} min; {work}")
-    while time.monotonic() - started < args.minutes * 60 and proc.poll() is None:
-        cpu, rss = proc_sample(proc.pid)
-        samples.append((time.monotonic() - started, cpu, rss))
-        time.sleep(5)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # and stop the service on the way out
+    try:
+        while time.monotonic() - started < args.minutes * 60 and proc.poll() is None:
+            cpu, rss = proc_sample(proc.pid)
+            samples.append((time.monotonic() - started, cpu, rss))
+            time.sleep(5)
+    except BaseException:
+        proc.terminate()
+        proc.wait(30)
+        raise
     stop_at = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(30)

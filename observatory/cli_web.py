@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from observatory.cli import State, handle_errors
+from observatory import cli
+
+if TYPE_CHECKING:
+    from observatory.cli import State
 
 
 @click.command()
@@ -24,7 +29,7 @@ from observatory.cli import State, handle_errors
     help="Port to listen on [env OBSERVATORY_PORT].",
 )
 @click.pass_obj
-@handle_errors
+@cli.handle_errors
 def serve(state: State, host: str, port: int) -> None:
     """Serve the web views, the JSON/CSV API and the Atom feed (read-only; no polling).
 

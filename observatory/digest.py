@@ -6,14 +6,23 @@ source that started failing, or one that recovered since their last digest) and 
 except the plain-text part (``*.txt.j2``), where HTML entities would corrupt the text; the text
 part never goes into a header, and scraped strings are flattened to one line where they are
 titles. Nothing here touches the database or the network.
+
+Rendering many digests over the same changes is dominated by the per-change entries, so the
+packaged templates render each entry with a ``change_entry`` macro called through
+``change_block``: a ``FragmentCache`` shared by one run renders each (change, template, time
+zone, public URL, detail level) once and hands the same string to every later digest. The cache
+is bounded (least recently used entries go first) and checks that a hit is for the very same
+change dict, so it never serves a stale entry.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +46,7 @@ CUT_SLACK = 5  # cut only when that hides more than this many words
 MAX_RUN_WORDS = 120  # longest added/removed run shown in full
 MAX_DETAILED = 50  # changes shown with their words; the next ones as one line each
 MAX_LISTED = 300  # changes listed at all; the summary counts every change
+FRAGMENT_BUDGET = 24_000_000  # characters a FragmentCache keeps (about as many bytes)
 
 
 @dataclass(frozen=True)
@@ -68,16 +78,66 @@ class Digest:
     source_names: Mapping[str, str]
     source_status: dict[str, str | None] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def change_ids(self) -> list[int]:
         return [int(c["id"]) for c in self.changes]
 
 
 @dataclass(frozen=True)
 class RenderedDigest:
+    """Subject and both parts; ``*_pieces`` cut a part at line ends (frame, entry, frame, ...).
+
+    The pieces join to the part; entries (odd indices) are shared strings from the
+    ``FragmentCache``, so later steps can reuse work done on them. Empty when not cut.
+    """
+
     subject: str
     text: str
     html: str
+    text_pieces: tuple[str, ...] = ()
+    html_pieces: tuple[str, ...] = ()
+
+
+class BoundedCache:
+    """A least-recently-used map bounded by the total length of its string values."""
+
+    def __init__(self, budget: int = FRAGMENT_BUDGET) -> None:
+        self.budget = budget
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[Hashable, tuple[object, str]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable, owner: object = None) -> str | None:
+        """The value stored for *key* by the same *owner* object (identity), else None."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] is not owner:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry[1]
+
+    def put(self, key: Hashable, value: str, owner: object = None) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old[1])
+        if len(value) > self.budget:
+            return
+        self._entries[key] = (owner, value)
+        self.size += len(value)
+        while self.size > self.budget:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.size -= len(dropped)
+
+
+FragmentCache = BoundedCache  # per-change entries of one run, keyed by change and rendering
+
+
+READING_ORDER = itemgetter("source", "detected_at", "id")  # sort key of a digest's changes
 
 
 def one_line(value: object) -> str:
@@ -86,9 +146,20 @@ def one_line(value: object) -> str:
 
 
 def matches(subscriber: Subscriber, change: Mapping[str, Any]) -> bool:
-    if subscriber.sources and change["source"] not in subscriber.sources:
-        return False
-    return not subscriber.dimensions or bool(set(subscriber.dimensions) & set(change["dimensions"]))
+    return matcher(subscriber)(change)
+
+
+def matcher(subscriber: Subscriber) -> Callable[[Mapping[str, Any]], bool]:
+    """``matches`` for one subscriber, with their filters turned into sets once."""
+    sources = frozenset(subscriber.sources)
+    dimensions = frozenset(subscriber.dimensions)
+
+    def match(change: Mapping[str, Any]) -> bool:
+        if sources and change["source"] not in sources:
+            return False
+        return not dimensions or not dimensions.isdisjoint(change["dimensions"])
+
+    return match
 
 
 def group_changes(subscriber: Subscriber, changes: Iterable[Mapping[str, Any]]) -> list[Group]:
@@ -96,7 +167,13 @@ def group_changes(subscriber: Subscriber, changes: Iterable[Mapping[str, Any]]) 
     allowed = list(subscriber.dimensions) or list(DIMENSIONS)
     buckets: dict[str, list[dict[str, Any]]] = {key: [] for key in [*allowed, "other"]}
     for change in changes:
-        key = next((d for d in allowed if d in change["dimensions"]), "other")
+        tags = change["dimensions"]
+        key = "other"
+        if tags:
+            for dimension in allowed:
+                if dimension in tags:
+                    key = dimension
+                    break
         buckets[key].append(change)  # type: ignore[arg-type]
     return [Group(key, DIMENSIONS.get(key, "Other"), rows) for key, rows in buckets.items() if rows]
 
@@ -122,10 +199,7 @@ def compose_digest(
     followed = set(subscriber.sources) if subscriber.sources else None
     current = _status(states, followed)
     previous = dict(previous_status or {})
-    mine = sorted(
-        (c for c in changes if matches(subscriber, c)),
-        key=lambda c: (c["source"], c["detected_at"], c["id"]),
-    )
+    mine = sorted(filter(matcher(subscriber), changes), key=READING_ORDER)
     failing, recovered, status = [], [], {}
     for sid, state in current.items():
         if state.status == "error":
@@ -277,8 +351,13 @@ def _dimension_counts(digest: Digest) -> list[tuple[str, int]]:
 
 
 def render_digest(
-    digest: Digest, env: jinja2.Environment, *, public_url: str | None = None
+    digest: Digest,
+    env: jinja2.Environment,
+    *,
+    public_url: str | None = None,
+    fragments: FragmentCache | None = None,
 ) -> RenderedDigest:
+    """Subject, text and HTML of *digest*; pass one *fragments* cache to every call of a run."""
     base = (safe_url(public_url) or "").rstrip("/") or None
     shown = _listed_groups(digest.groups, MAX_LISTED)
     tz = digest.timezone
@@ -299,9 +378,59 @@ def render_digest(
         "when": lambda value: local_time(value, tz),
         "generated": local_time(digest.generated_at, tz),
     }
-    subject = context["subject"]
+    cache = fragments if fragments is not None else FragmentCache()
+    text, text_pieces = _render(env, "digest.txt.j2", context, cache)
+    html, html_pieces = _render(env, "digest.html.j2", context, cache)
     return RenderedDigest(
-        subject=one_line(subject),
-        text=env.get_template("digest.txt.j2").render(context),
-        html=env.get_template("digest.html.j2").render(context),
+        subject=one_line(context["subject"]),
+        text=text,
+        html=html,
+        text_pieces=text_pieces,
+        html_pieces=html_pieces,
     )
+
+
+def _render(
+    env: jinja2.Environment, name: str, context: dict[str, Any], cache: FragmentCache
+) -> tuple[str, tuple[str, ...]]:
+    """Render template *name*; its ``change_block(c, macro)`` calls go through *cache*."""
+    digest: Digest = context["digest"]
+    detailed_ids: set[int] = context["detailed_ids"]
+    base: str | None = context["base_url"]
+    used: list[str] = []
+
+    def change_block(change: Mapping[str, Any], macro: Callable[..., str]) -> str:
+        source_name = digest.source_names.get(change["source"], change["source"])
+        detailed = change["id"] in detailed_ids
+        key = (name, change["id"], digest.timezone, base, detailed, source_name)
+        fragment = cache.get(key, change)
+        if fragment is None:
+            fragment = macro(
+                change,
+                source_name,
+                local_time(change["detected_at"], digest.timezone),
+                detailed,
+                f"{base}/changes/{change['id']}" if base else None,
+            )
+            cache.put(key, fragment, change)
+        used.append(fragment)
+        return fragment
+
+    out = env.get_template(name).render({**context, "change_block": change_block})
+    return out, _pieces(out, used)
+
+
+def _pieces(out: str, fragments: Sequence[str]) -> tuple[str, ...]:
+    """*out* cut around each fragment (in order), or () when a cut would not fall at a line end."""
+    pieces: list[str] = []
+    pos = 0
+    for fragment in fragments:
+        at = out.find(fragment, pos)
+        if at < 0:
+            return ()
+        pieces += [out[pos:at], fragment]
+        pos = at + len(fragment)
+    pieces.append(out[pos:])
+    if any(p and not p.endswith("\n") for p in pieces[:-1]):
+        return ()
+    return tuple(pieces)

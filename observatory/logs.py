@@ -6,8 +6,10 @@ drivers and Loki/ELK ingest). Structured fields travel in ``extra={"fields": {..
 same call yields ``key=value`` pairs on a terminal and JSON keys in a collector; stdlib logging is
 enough for that, so no structlog dependency.
 
-    2026-06-01T07:00:02Z INFO  poll ema-ai changed changes=2 http=200 duration=0.41s
-    {"ts": "2026-06-01T07:00:02Z", "level": "info", "event": "poll", "source": "ema-ai", ...}
+    2026-06-01T07:00:02Z INFO  poll ema-ai changed changes=2 http=200 duration_s=0.41
+    {"ts": "2026-06-01T07:00:02Z", "level": "info", "logger": "observatory.service",
+     "event": "poll ema-ai changed", "event_type": "poll", "source": "ema-ai", "outcome":
+     "changed", "changes": 2, "http": 200, "duration_s": 0.41}
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def log_poll(
     error: str | None,
 ) -> None:
     fields: dict[str, Any] = {"event_type": "poll", "source": source_id, "outcome": outcome}
-    fields |= {"changes": changes, "http": http_status, "duration": f"{duration:.2f}s"}
+    fields |= {"changes": changes, "http": http_status, "duration_s": round(duration, 3)}
     if error:
         fields["error"] = error
     level = logging.WARNING if outcome == "error" else logging.INFO

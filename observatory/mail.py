@@ -28,9 +28,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from observatory.config import Config
-from observatory.digest import make_environment, render_digest
+from observatory.digest import BoundedCache, FragmentCache, make_environment, render_digest
 from observatory.errors import DeliveryError, UsageError
 from observatory.outbox import (
+    QP_BUDGET,
     iter_digests,
     load_pending,
     parse_address,
@@ -231,12 +232,21 @@ def store_new_digests(
     subscriber: str | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Render and store (not send) the digests owed now; the number stored."""
+    """Render and store (not send) the digests owed now; the number stored.
+
+    Digests are rendered one at a time; the entries they share are rendered and encoded once
+    per run (both caches are bounded and dropped at the end).
+    """
     env = make_environment(_templates_dir(config))
+    fragments, encoded = FragmentCache(), BoundedCache(QP_BUDGET)
     stored = 0
     for digest in iter_digests(engine, config, subscriber=subscriber, now=now):
-        rendered = render_digest(digest, env, public_url=config.settings.public_url)
-        if store_digest(engine, digest, rendered, mail_from=settings.mail_from, now=now):
+        rendered = render_digest(
+            digest, env, public_url=config.settings.public_url, fragments=fragments
+        )
+        if store_digest(
+            engine, digest, rendered, mail_from=settings.mail_from, now=now, encoded=encoded
+        ):
             stored += 1
     return stored
 

@@ -6,6 +6,11 @@ claims its changes in one transaction, *before* anything is sent. The claim is u
 (subscriber, change), so a change can ride in only one pending or sent message to a subscriber;
 a message that fails permanently releases its claims, so a later digest carries those changes.
 
+The message is built by the ``email`` package, but its two bodies are quoted-printable encoded
+here, piece by piece: quoted-printable encodes each line on its own, so the per-change entries
+that ``render_digest`` shares between digests are encoded once per run (``QP_BUDGET``) and the
+bytes are exactly what ``set_content(..., cte="quoted-printable")`` would have produced.
+
 A subscriber's first digest looks back ``FIRST_DIGEST_LOOKBACK``; after that the window starts
 where their first digest did, so nothing detected later is ever skipped.
 """
@@ -14,23 +19,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from email import policy as email_policy
+from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from observatory.config import Config, Subscriber
-from observatory.digest import Digest, RenderedDigest, compose_digest, one_line
+from observatory.digest import (
+    READING_ORDER,
+    BoundedCache,
+    Digest,
+    RenderedDigest,
+    compose_digest,
+    one_line,
+)
 from observatory.errors import UsageError
 from observatory.models import ChangeRow, OutboxChange, OutboxMessage, iso, utcnow
 from observatory.queries import change_to_dict, source_states
 
 FIRST_DIGEST_LOOKBACK = timedelta(days=7)
+QP_BUDGET = 24_000_000  # characters of encoded entries kept per run
 
 
 def _aware(value: datetime) -> datetime:
@@ -101,14 +116,16 @@ def iter_digests(
             ):
                 claimed[email].add(change_id)
     states = source_states(engine, config)
+    pools = _Pools(candidates)
     for sub in subscribers:
         since = iso(starts[sub.email]) or ""
-        owed = [
-            c for c in candidates if c["id"] not in claimed[sub.email] and c["detected_at"] >= since
-        ]
+        taken = claimed[sub.email]
+        pool = pools.for_subscriber(sub)
+        if taken or since > pools.earliest:
+            pool = [c for c in pool if c["id"] not in taken and c["detected_at"] >= since]
         digest = compose_digest(
             sub,
-            owed,
+            pool,
             states,
             previous.get(sub.email),
             timezone=sub.timezone or config.settings.timezone,
@@ -118,6 +135,30 @@ def iter_digests(
             yield digest  # one at a time: a digest shares the change dicts, never copies them
 
 
+class _Pools:
+    """The candidate changes in reading order, indexed by source and by dimension once, so each
+    subscriber's digest starts from the changes their filters can match, not from all of them.
+    """
+
+    def __init__(self, candidates: list[dict[str, Any]]) -> None:
+        self.all = sorted(candidates, key=READING_ORDER)
+        self.earliest = min((c["detected_at"] for c in candidates), default="")
+        self.by_source: dict[str, list[dict[str, Any]]] = {}
+        self.by_dimension: dict[str, list[dict[str, Any]]] = {}
+        for change in self.all:
+            self.by_source.setdefault(change["source"], []).append(change)
+            for dimension in set(change["dimensions"]):
+                self.by_dimension.setdefault(dimension, []).append(change)
+
+    def for_subscriber(self, subscriber: Subscriber) -> list[dict[str, Any]]:
+        """A superset of the changes *subscriber* follows (``compose_digest`` filters exactly)."""
+        if subscriber.sources:
+            return [c for s in sorted(set(subscriber.sources)) for c in self.by_source.get(s, [])]
+        if len(subscriber.dimensions) == 1:
+            return self.by_dimension.get(subscriber.dimensions[0], [])
+        return self.all
+
+
 def build_message(
     rendered: RenderedDigest,
     subscriber: Subscriber,
@@ -125,8 +166,12 @@ def build_message(
     mail_from: str,
     message_id: str,
     date: datetime,
+    encoded: BoundedCache | None = None,
 ) -> EmailMessage:
-    """A multipart/alternative message; every header is built by the email package."""
+    """A multipart/alternative message; every header is built by the email package.
+
+    *encoded* (one per run) keeps the quoted-printable form of shared entries.
+    """
     msg = EmailMessage()
     msg["Subject"] = one_line(rendered.subject)
     msg["From"] = parse_address(mail_from)
@@ -134,9 +179,73 @@ def build_message(
     msg["Date"] = format_datetime(_aware(date))
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(rendered.text, cte="quoted-printable")
-    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    # headers and structure from the email package; bodies encoded below, same bytes
+    msg.set_content("", cte="quoted-printable")
+    msg.add_alternative("", subtype="html", cte="quoted-printable")
+    text_part, html_part = msg.iter_parts()
+    max_len = msg.policy.max_line_length or 78
+    cache = encoded if encoded is not None else BoundedCache(QP_BUDGET)
+    text_part.set_payload(quoted_printable(rendered.text, rendered.text_pieces, max_len, cache))
+    html_part.set_payload(quoted_printable(rendered.html, rendered.html_pieces, max_len, cache))
     return msg
+
+
+def smtp_bytes(msg: EmailMessage) -> bytes:
+    """``msg.as_bytes(policy=SMTP)``, without pushing the encoded bodies through the generator.
+
+    The email package writes headers and structure around a short stand-in for each
+    quoted-printable body, then the body goes in with CRLF line ends, which is what the
+    generator would have written. A boundary cannot occur in a quoted-printable body ("==" is
+    never produced), so the boundary chosen around the stand-ins is valid for the bodies.
+    """
+    parts = list(msg.iter_parts())
+    if not parts or any(
+        p.is_multipart() or p.get("Content-Transfer-Encoding") != "quoted-printable" for p in parts
+    ):
+        return msg.as_bytes(policy=email_policy.SMTP)
+    bodies = [str(p.get_payload()) for p in parts]
+    stand_ins = [f"{make_msgid()}-{index}\n" for index in range(len(parts))]
+    try:
+        for part, stand_in in zip(parts, stand_ins, strict=True):
+            part.set_payload(stand_in)
+        raw = msg.as_bytes(policy=email_policy.SMTP)
+    finally:
+        for part, body in zip(parts, bodies, strict=True):
+            part.set_payload(body)
+    for stand_in, body in zip(stand_ins, bodies, strict=True):
+        marker = stand_in.replace("\n", "\r\n").encode("ascii")
+        assert raw.count(marker) == 1
+        raw = raw.replace(marker, body.replace("\n", "\r\n").encode("ascii"))
+    return raw
+
+
+def _qp(text: str, max_len: int) -> str:
+    """``set_content(text, cte="quoted-printable")``'s body: line ends normalised, then encoded."""
+    lines = text.encode("utf-8").splitlines()
+    return quoprimime.body_encode((b"\n".join(lines) + b"\n").decode("latin-1"), max_len)
+
+
+def quoted_printable(text: str, pieces: Sequence[str], max_len: int, cache: BoundedCache) -> str:
+    """Encode *text*, given as *pieces* cut at line ends; shared pieces (odd ones) via *cache*.
+
+    Encoding works line by line, so encoding the pieces and joining them gives the same
+    string as encoding *text* whole.
+    """
+    if not pieces or not text or "".join(pieces) != text:
+        return _qp(text, max_len)
+    out = []
+    for index, piece in enumerate(pieces):
+        if not piece:
+            continue
+        if index % 2:
+            hit = cache.get((piece, max_len))
+            if hit is None:
+                hit = _qp(piece, max_len)
+                cache.put((piece, max_len), hit)
+            out.append(hit)
+        else:
+            out.append(_qp(piece, max_len))
+    return "".join(out)
 
 
 def parse_address(value: str) -> Address:
@@ -162,44 +271,62 @@ def store_digest(
     *,
     mail_from: str,
     now: datetime | None = None,
+    encoded: BoundedCache | None = None,
 ) -> OutboxMessage | None:
     """Store the message and claim its changes in one transaction; None if already claimed."""
     now = now or utcnow()
     message_id = new_message_id(mail_from)
     msg = build_message(
-        rendered, digest.subscriber, mail_from=mail_from, message_id=message_id, date=now
+        rendered,
+        digest.subscriber,
+        mail_from=mail_from,
+        message_id=message_id,
+        date=now,
+        encoded=encoded,
     )
-    from email import policy
-
     row = OutboxMessage(
         message_id=message_id,
         subscriber=digest.subscriber.email,
         subject=one_line(rendered.subject),
-        raw=msg.as_bytes(policy=policy.SMTP),
+        raw=smtp_bytes(msg),
         state="pending",
         created_at=now,
         change_ids=digest.change_ids,
         source_status=digest.source_status,
     )
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         try:
             session.add(row)
             session.flush()
             if digest.change_ids:
-                session.execute(
-                    insert(OutboxChange),
-                    [
-                        {"message_id": row.id, "change_id": cid, "subscriber": row.subscriber}
-                        for cid in digest.change_ids
-                    ],
-                )
+                assert row.id is not None
+                _claim(session, row.id, row.subscriber, digest.change_ids)
             session.commit()
         except IntegrityError:  # another run claimed these changes first
             session.rollback()
             return None
-        session.refresh(row)
         session.expunge(row)
     return row
+
+
+def _claim(session: Session, row_id: int, subscriber: str, change_ids: Sequence[int]) -> None:
+    """One claim row per change, in one statement that reads the stored ``change_ids``."""
+    table = OutboxChange.__tablename__
+    connection = session.connection()
+    try:
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} (message_id, change_id, subscriber) "
+            "SELECT outbox.id, ids.value, outbox.subscriber "
+            "FROM outbox, json_each(outbox.change_ids) AS ids WHERE outbox.id = ?",
+            (row_id,),
+        )
+    except OperationalError as exc:  # an SQLite built without JSON: one executemany instead
+        if "json_each" not in str(exc):
+            raise
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} (message_id, change_id, subscriber) VALUES (?, ?, ?)",
+            [(row_id, cid, subscriber) for cid in change_ids],
+        )
 
 
 def pending_messages(engine: Engine, subscriber: str | None = None) -> list[OutboxMessage]:
@@ -244,18 +371,19 @@ def record_attempt(
     now: datetime | None = None,
 ) -> None:
     """Count one SMTP attempt; ``sent`` and ``failed`` are final, ``failed`` releases claims."""
-    with Session(engine) as session:
-        row = session.get(OutboxMessage, message_id)
-        if row is None:
-            return
-        row.attempts += 1
-        row.state = state
-        row.last_error = error
-        if state == "sent":
-            row.sent_at = now or utcnow()
+    values: dict[str, Any] = {
+        "attempts": OutboxMessage.attempts + 1,
+        "state": state,
+        "last_error": error,
+    }
+    if state == "sent":
+        values["sent_at"] = now or utcnow()
+    with Session(engine) as session:  # an UPDATE: the stored bytes are not read back
+        session.execute(
+            update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
+        )
         if state == "failed":
             session.execute(delete(OutboxChange).where(col(OutboxChange.message_id) == message_id))
-        session.add(row)
         session.commit()
 
 

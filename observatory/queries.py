@@ -31,7 +31,10 @@ def parse_when(value: str | None, *, option: str) -> datetime | None:
     if match:
         amount, unit = int(match.group(1)), match.group(2)
         hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * amount
-        return datetime.now(UTC) - timedelta(hours=hours)
+        try:
+            return datetime.now(UTC) - timedelta(hours=hours)
+        except OverflowError:
+            raise UsageError(f"{option}: {value!r} reaches before year 1") from None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -10,7 +10,9 @@ Rules the wiring keeps:
 - one poll of a source at a time (``max_instances=1``, ``coalesce``), at most ``concurrency``
   polls at once; one shared Fetcher, so the per-host pace holds; a hanging source only holds its
   own slot, for at most the Fetcher's deadline;
-- ``every`` gets a jitter of up to 10% (at most 5 minutes) so sources of one host drift apart;
+- ``every`` runs on a grid anchored at the first poll, each run moved by a random jitter of up
+  to 10% of the interval (at most 5 minutes) so that sources of one host do not stay in step;
+  the jitter never accumulates, so the mean interval is the configured one;
 - a DST fall-back day repeats a wall-clock hour: a slot whose local time equals the previous
   slot's is skipped, so a subscriber gets one digest, not two (spring-forward yields one too);
 - after ``stop()`` no poll and no SMTP session starts; a poll in flight may finish.
@@ -50,6 +52,7 @@ from observatory.tagging import load_taxonomy
 CATCH_UP_WINDOW = 60.0  # seconds over which overdue sources are spread after downtime, at most
 CATCH_UP_STEP = 2.0  # ... and at most this many seconds between two of them
 OUTBOX_RETRY_EVERY = 300.0  # seconds between retries of pending digest messages
+RETIRE_FETCHER_AFTER = 900.0  # seconds a replaced Fetcher stays open for polls in flight
 MAX_LOOKBACK = timedelta(days=400)
 log = logging.getLogger("observatory.service")
 
@@ -58,7 +61,25 @@ def jitter_for(interval: float) -> float:
     return min(interval * 0.1, 300.0)
 
 
-def poll_trigger(source: Source, timezone: str, jitter: bool = True) -> BaseTrigger:
+class SteadyIntervalTrigger(IntervalTrigger):
+    """An interval grid anchored at the start date; the jitter moves each run, never the grid.
+
+    APScheduler's own IntervalTrigger counts the next run from the previous *jittered* run, a
+    random walk that stretches the mean interval by half the jitter (10 s + 1 s jitter polls
+    every 10.5 s on average)."""
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is not None:
+            now = previous_fire_time + timedelta(microseconds=1)
+        fire: datetime | None = super().get_next_fire_time(None, now)
+        return fire
+
+
+def poll_trigger(
+    source: Source, timezone: str, jitter: bool = True, start: datetime | None = None
+) -> BaseTrigger:
     if source.cron:
         minute, hour, day, month, dow = source.cron.split()
         return CronTrigger(
@@ -72,7 +93,7 @@ def poll_trigger(source: Source, timezone: str, jitter: bool = True) -> BaseTrig
         )
     interval = source.interval_seconds or 6 * 3600.0
     spread = jitter_for(interval) if jitter else None
-    return IntervalTrigger(seconds=interval, jitter=spread, timezone=UTC)
+    return SteadyIntervalTrigger(seconds=interval, jitter=spread, start_date=start, timezone=UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -233,8 +254,13 @@ class ServiceScheduler:
         """Make the jobs match *config*; unchanged sources keep their timing."""
         sync_sources(self.engine, config)
         if previous is None or previous.settings != config.settings:
+            if self._ctx is not None:  # it may still serve a poll in flight: close it later
+                retire_at = self.now() + timedelta(seconds=RETIRE_FETCHER_AFTER)
+                self._scheduler.add_job(
+                    self._retire, DateTrigger(retire_at), args=[self._ctx.fetcher]
+                )
             fetcher = Fetcher(config.settings)
-            self._fetchers.append(fetcher)  # older ones may serve a poll in flight; closed at stop
+            self._fetchers.append(fetcher)
             taxonomy = load_taxonomy(
                 str(config.base_dir / config.settings.taxonomy)
                 if config.settings.taxonomy
@@ -248,6 +274,8 @@ class ServiceScheduler:
         for sid in old.keys() - new.keys():
             self._scheduler.remove_job(f"poll:{sid}")
         fresh = [s for s in new.values() if s.id not in old or _timing(old[s.id]) != _timing(s)]
+        if previous and previous.settings.timezone != config.settings.timezone:
+            fresh += [s for s in new.values() if s.cron and s not in fresh]
         with Session(self.engine) as session:
             states = session.exec(select(SourceState)).all()
             last = {st.id: st.last_checked_at for st in states}
@@ -256,13 +284,18 @@ class ServiceScheduler:
             source = new[sid]
             self._scheduler.add_job(
                 self.poll,
-                poll_trigger(source, tz),
+                poll_trigger(source, tz, start=first),
                 args=[sid],
                 id=f"poll:{sid}",
                 next_run_time=first,
                 replace_existing=True,
             )
         self._plan_digests(config)
+
+    async def _retire(self, fetcher: Fetcher) -> None:
+        if fetcher in self._fetchers:
+            self._fetchers.remove(fetcher)
+            await fetcher.aclose()
 
     def _plan_digests(self, config: Config) -> None:
         for job in self._scheduler.get_jobs():

@@ -87,12 +87,13 @@ FTS = table("changes_fts", column("rowid"))
 def apply_search(query: Any, words: str, *, fts: bool) -> tuple[Any, Any]:
     """Restrict a ``select(ChangeRow)`` to the changes matching *words*.
 
-    Returns the query and the id column to order and page by. With FTS5 the index drives the
-    query (``ORDER BY changes_fts.rowid DESC`` is answered by the index itself), so a page of
-    matches for a common word costs a page, not a scan of every match.
+    Returns the query and the id column to order and page by (None when *words* is empty: the
+    caller keeps its own order). With FTS5 the index drives the query (``ORDER BY
+    changes_fts.rowid DESC`` is answered by the index itself), so a page of matches for a common
+    word costs a page, not a scan of every match.
     """
     if not terms(words):
-        return query, col(ChangeRow.id)
+        return query, None
     if not fts:
         return query.where(*like_condition(words)), col(ChangeRow.id)
     joined = query.join_from(ChangeRow, FTS, FTS.c.rowid == col(ChangeRow.id)).where(

@@ -91,6 +91,7 @@ class Service:
         self._stop = asyncio.Event()
         self._file_signature = _signature(config_path)
         self._reloading = asyncio.Lock()
+        self._tasks: set[asyncio.Task[bool]] = set()
 
     def request_stop(self, reason: str, exit_code: int = 0) -> None:
         if self._stop.is_set():
@@ -123,6 +124,11 @@ class Service:
             )
             return True
 
+    def _on_sighup(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.reload("SIGHUP"))
+        self._tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._tasks.discard)
+
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_EVERY)
@@ -147,7 +153,7 @@ class Service:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, signal.Signals(sig).name)
-        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload("SIGHUP")))
+        loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
         self.scheduler.start()
         self.status.heartbeat_at = utcnow()
         server = _Server(

@@ -339,3 +339,70 @@ def test_smtp_settings_from_env(tmp_path: Path) -> None:
 def test_schedule_of_fixture_subscribers_parse() -> None:
     for sub in mail_config().subscribers:
         parse_schedule(sub.schedule, sub.timezone or "Europe/Amsterdam")
+
+
+@dataclass
+class PeerHandler(Handler):
+    """Also records which client connection (peer address) carried each accepted message."""
+
+    peers: list[Any] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_all_pending_messages_share_one_smtp_session(world: tuple[Engine, Config, Path]) -> None:
+    engine, config, _ = world
+    add_change(engine, "ema-ai", dimensions=("guidance",))
+    add_change(engine, "eurlex-ai-act", title="Article 57 added", location="Article 57")
+    handler = PeerHandler()
+    with SMTPServer(handler) as server:
+        report = send_digests(engine, config, server.settings())
+    assert report.ok and len(report.sent) == 3 and len(handler.received) == 3
+    assert len(set(handler.peers)) == 1  # one connection for every message
+    rows = outbox_rows(engine)
+    assert [(r["state"], r["attempts"]) for r in rows] == [("sent", 1)] * 3
+    assert all(r["sent_at"] for r in rows)
+
+
+def test_reconnects_after_a_cut_session_and_marks_each_after_acceptance(
+    world: tuple[Engine, Config, Path],
+) -> None:
+    engine, config, _ = world
+    add_change(engine, "ema-ai", dimensions=("guidance",))
+    add_change(engine, "eurlex-ai-act", title="Article 57 added", location="Article 57")
+    # the second RCPT gets 421 (the server closes the session): that message is retried on a
+    # new connection; the first stays sent, and nothing is marked sent before it was accepted
+    handler = PeerHandler(rcpt_replies=["250 OK", "421 4.3.2 closing"])
+    with SMTPServer(handler) as server:
+        report = send_digests(engine, config, server.settings(), sleep=lambda _: None)
+    assert report.ok and len(report.sent) == 3 and len(handler.received) == 3
+    assert len(set(handler.peers)) == 2
+    attempts = sorted(r["attempts"] for r in outbox_rows(engine))
+    assert attempts == [1, 1, 2]
+    assert sorted(m["Message-ID"] for _, m in handler.received) == sorted(report.sent)
+
+
+def test_stored_bytes_are_what_the_email_package_would_write(
+    world: tuple[Engine, Config, Path],
+) -> None:
+    """The spliced bodies of ``smtp_bytes`` parse back to the rendered parts."""
+    from observatory.digest import make_environment, render_digest
+    from observatory.outbox import prepare_digests, store_digest
+
+    engine, config, _ = world
+    add_change(engine, "ema-ai", title="Émission <b>&</b> ünïcode — ok", dimensions=("tools",))
+    (digest, *_) = prepare_digests(engine, config, subscriber="all@example.org")
+    rendered = render_digest(digest, make_environment(), public_url=config.settings.public_url)
+    row = store_digest(engine, digest, rendered, mail_from=FROM)
+    assert row is not None
+    parsed = email.message_from_bytes(row.raw, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    text, html = parsed.get_body(("plain",)), parsed.get_body(("html",))
+    assert text is not None and html is not None
+    assert text["Content-Transfer-Encoding"] == "quoted-printable"
+    # on the wire every line ends in CRLF; decoded, the parts are the rendered strings
+    assert text.get_content().replace("\r\n", "\n") == rendered.text
+    assert html.get_content().replace("\r\n", "\n") == rendered.html
+    assert b"\r\n" in row.raw and b"\n" not in row.raw.replace(b"\r\n", b"")

@@ -81,6 +81,18 @@ def test_cron_sources_use_cron_weekdays_and_the_last_check() -> None:
     assert due["m"] == NOW  # Monday's run was missed: once, now
 
 
+def test_jitter_moves_each_poll_but_never_stretches_the_interval() -> None:
+    trigger = poll_trigger(src("j", every="10s"), "UTC", start=NOW)
+    runs, previous = [], None
+    for _ in range(500):
+        previous = trigger.get_next_fire_time(previous, previous or NOW)
+        runs.append(previous)
+    offsets = [(run - NOW).total_seconds() % 10 for run in runs]
+    assert max(offsets) <= 1.0 and len(set(offsets)) > 100  # jittered, within 10%
+    mean = (runs[-1] - runs[0]).total_seconds() / (len(runs) - 1)
+    assert 9.99 <= mean <= 10.01, mean
+
+
 def slots(text: str, tz: str, start: datetime, end: datetime) -> list[datetime]:
     schedule = parse_schedule(text, tz)
     found, slot = [], next_slot(schedule, start)
@@ -187,4 +199,62 @@ def test_a_missed_digest_is_sent_once_after_downtime(
     next_run = asyncio.run(run_service(False))  # a restart: nothing is owed before the next slot
     assert next_run is not None and next_run > now + timedelta(minutes=1)
     assert len(handler.messages) == 1
+    engine.dispose()
+
+
+class RefusingInbox(Inbox):
+    """Answers every message with a transient 451, so the sender waits and retries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.attempts += 1
+        return "451 try again later"
+
+
+def test_stopping_opens_no_new_smtp_session_and_leaves_the_message_pending(
+    tmp_path: Path, site: FixtureSite
+) -> None:
+    from observatory.outbox import pending_messages
+
+    handler = RefusingInbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    engine, config = world(tmp_path, site)
+    asyncio.run(check_sources(config, engine))
+    site.version = 2
+    asyncio.run(check_sources(config, engine))
+    smtp = SmtpSettings(
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        mail_from="obs@example.org",
+        timeout=5,
+        retries=5,
+        backoff=2.0,
+    )
+
+    async def scenario() -> float:
+        scheduler = ServiceScheduler(engine, config, smtp_settings=lambda: smtp)
+        sending = asyncio.create_task(scheduler.send_digest("ana@example.org", NOW))
+        while handler.attempts == 0:
+            await asyncio.sleep(0.02)
+        started = asyncio.get_running_loop().time()
+        await scheduler.stop()
+        await asyncio.wait_for(sending, 3)
+        return asyncio.get_running_loop().time() - started
+
+    try:
+        took = asyncio.run(scenario())
+    finally:
+        controller.stop()
+    assert took < 2, "the retry wait ends at once on stop"
+    assert handler.attempts == 1, "no new SMTP session after stop"
+    [message] = pending_messages(engine)
+    assert message.subscriber == "ana@example.org" and "451" in (message.last_error or "")
     engine.dispose()

@@ -98,7 +98,12 @@ def test_filter_search_and_open_a_change(page: Any, web_world: World) -> None:
 
 def test_hostile_change_runs_nothing(page: Any, web_world: World) -> None:
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto(f"/changes/{web_world.hostile_id}")
     assert page.locator("h1").inner_text() == web_world.HOSTILE_TITLE
     assert page.locator("script").count() == 0

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from observatory.db import open_db
@@ -44,7 +47,7 @@ def test_terms_and_marking() -> None:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = open_db(str(tmp_path / "s.db"))
     with Session(engine) as session:
         session.add(SourceState(id="s", url="https://example.org/", kind="page"))
@@ -65,13 +68,14 @@ def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
-def add(engine, **fields) -> int:  # type: ignore[no-untyped-def]
+def add(engine: Engine, **fields: Any) -> int:
     with Session(engine) as session:
         row = ChangeRow(
             source_id="s", snapshot_id=1, detected_at=datetime.now(UTC), kind="added", **fields
         )
         session.add(row)
         session.flush()
+        assert row.id is not None
         for dimension in row.dimensions:
             session.add(ChangeDimension(change_id=row.id, dimension=dimension))
         session.commit()
@@ -79,12 +83,12 @@ def add(engine, **fields) -> int:  # type: ignore[no-untyped-def]
         return row.id
 
 
-def found(engine, words: str, *, fts: bool = True) -> list[int]:  # type: ignore[no-untyped-def]
+def found(engine: Engine, words: str, *, fts: bool = True) -> list[int]:
     page = data.page_of_changes(engine, ChangeFilter(words=words), fts=fts, highlight=True)
     return [r.id for r in page.rows if r.id is not None]
 
 
-def test_index_follows_inserts_updates_and_deletes(engine) -> None:  # type: ignore[no-untyped-def]
+def test_index_follows_inserts_updates_and_deletes(engine: Engine) -> None:
     first = add(engine, title="Sandbox", added=["An AI regulatory sandbox for medicines"])
     second = add(engine, title="Literacy", removed=["AI literacy of staff"], location="Article 4")
     assert found(engine, "sandbox") == [first]
@@ -109,7 +113,7 @@ def test_index_follows_inserts_updates_and_deletes(engine) -> None:  # type: ign
         conn.execute(text("INSERT INTO changes_fts(changes_fts) VALUES ('integrity-check')"))
 
 
-def test_highlights_and_like_fallback_agree(engine) -> None:  # type: ignore[no-untyped-def]
+def test_highlights_and_like_fallback_agree(engine: Engine) -> None:
     ids = [
         add(engine, title="<script>x</script> sandbox", added=["one regulatory sandbox pilot"]),
         add(engine, title="other", added=["nothing to see"]),
@@ -125,7 +129,7 @@ def test_highlights_and_like_fallback_agree(engine) -> None:  # type: ignore[no-
     assert "<mark>sandbox</mark>" in str(fallback.highlights[ids[0]].title)
 
 
-def test_views_answer_the_common_questions(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_views_answer_the_common_questions(engine: Engine, tmp_path: Path) -> None:
     add(engine, title="a", added=["x"], dimensions=["experimentation", "tools"])
     add(engine, title="b", added=["y"], dimensions=["guidance"])
     conn = sqlite3.connect(tmp_path / "s.db")

@@ -16,6 +16,10 @@ characters so that rapidfuzz compares word sequences in C); ``_model`` the ``Cha
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from observatory.diff._model import Change, Kind, Op
 from observatory.diff.blocks import diff_blocks
 from observatory.diff.items import LINKS_LOCATION, diff_items, diff_links
@@ -28,8 +32,27 @@ __all__ = ["LINKS_LOCATION", "Change", "Kind", "Op", "diff_documents", "word_dif
 def diff_documents(old: Document, new: Document) -> list[Change]:
     """Changes from *old* to *new*: block runs in document order, then listing/feed items,
     then documents (PDFs) newly linked from, or no longer linked from, the watched region."""
-    return (
-        diff_blocks(old.blocks, new.blocks)
-        + diff_items(old.items, new.items)
-        + diff_links(old.links, new.links)
-    )
+    with _collection_paused():
+        return (
+            diff_blocks(old.blocks, new.blocks)
+            + diff_items(old.items, new.items)
+            + diff_links(old.links, new.links)
+        )
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Automatic garbage collection off for the duration (unless already off).
+
+    A diff of two long documents allocates some 10^5 containers and makes no reference cycle,
+    so the collector's passes during it free nothing, yet cost 10-20% of the diff's time.
+    Reference counting still frees everything as usual.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

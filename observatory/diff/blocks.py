@@ -117,7 +117,11 @@ def _region(olds: list[Side], j0: int, all_news: list[Side], moved_in: dict[int,
     # Each event is placed at (position among new blocks, moved-in first, position among old
     # blocks or None); unpaired blocks become "removed"/"added" just before the next one.
     placed: list[tuple[int, int, int | None, Event]] = []
+    used_old: set[int] = set()
+    used_new: set[int] = set()
     for gi, gj in pair(olds, news):
+        used_old.update(gi)
+        used_new.update(gj)
         placed.append((gj[0], 1, gi[0], group_event([olds[i] for i in gi], [news[j] for j in gj])))
     if len(news) < len(all_news):
         before = 0
@@ -127,14 +131,14 @@ def _region(olds: list[Side], j0: int, all_news: list[Side], moved_in: dict[int,
             else:
                 before += 1
     placed.sort(key=lambda p: (p[0], p[1]))
-    used = {id(s) for *_, e in placed for s in (*e.olds, *e.news)}
+    placed.append((len(news), 2, len(olds), Event("same")))
     events: list[Event] = []
     oi = ni = 0
-    for new_pos, _, old_pos, event in [*placed, (len(news), 2, len(olds), Event("same"))]:
+    for new_pos, _, old_pos, event in placed:
         if old_pos is not None:
-            events.extend(Event("removed", [s]) for s in olds[oi:old_pos] if id(s) not in used)
+            events += [Event("removed", [olds[i]]) for i in range(oi, old_pos) if i not in used_old]
             oi = max(oi, old_pos)
-        events.extend(Event("added", news=[s]) for s in news[ni:new_pos] if id(s) not in used)
+        events += [Event("added", news=[news[j]]) for j in range(ni, new_pos) if j not in used_new]
         ni = max(ni, new_pos)
         events.append(event)
     return events

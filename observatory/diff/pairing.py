@@ -41,10 +41,8 @@ def pair(olds: list[Side], news: list[Side]) -> list[Group]:
     """Groups of similar old/new blocks of one region, then blocks equal but for noise."""
     if not olds or not news:
         return []
-    old_ids = [s.ids for s in olds]
-    new_ids = [s.ids for s in news]
     candidates: list[tuple[float, int, int]] = []
-    _candidates(old_ids, new_ids, (0, len(olds)), (0, len(news)), candidates)
+    _candidates(olds, news, (0, len(olds)), (0, len(news)), candidates)
     candidates.sort(key=lambda c: (-c[0], abs(c[1] - c[2])))
     taken_old: set[int] = set()
     taken_new: set[int] = set()
@@ -53,39 +51,42 @@ def pair(olds: list[Side], news: list[Side]) -> list[Group]:
         if i not in taken_old and j not in taken_new:
             taken_old.add(i)
             taken_new.add(j)
-            groups.append(_extend(([i], [j]), old_ids, new_ids, taken_old, taken_new))
+            groups.append(_extend(([i], [j]), olds, news, taken_old, taken_new))
     # A short block can be far from its old self by ratio yet equal once noise is masked.
     if len(taken_old) == len(olds) or len(taken_new) == len(news):
         return groups
     free: dict[str, list[int]] = {}
     for i, s in enumerate(olds):
-        if i not in taken_old and len(old_ids[i]) <= NOISE_PAIR_WORDS:
+        if i not in taken_old and s.word_count <= NOISE_PAIR_WORDS:
             free.setdefault(s.masked, []).append(i)
     if not free:
         return groups
     for j, s in enumerate(news):
-        if j not in taken_new and len(new_ids[j]) <= NOISE_PAIR_WORDS and free.get(s.masked):
+        if j not in taken_new and s.word_count <= NOISE_PAIR_WORDS and free.get(s.masked):
             groups.append(([free[s.masked].pop(0)], [j]))
     return groups
 
 
 def _candidates(
-    olds: list[str],
-    news: list[str],
+    olds: list[Side],
+    news: list[Side],
     old_range: tuple[int, int],
     new_range: tuple[int, int],
     out: list[tuple[float, int, int]],
     cut: bool = True,
 ) -> None:
-    """Append (ratio, i, j) for similar blocks; a big region is first cut at shared openings."""
+    """Append (ratio, i, j) for similar blocks; a big region is first cut at shared openings.
+
+    Word strings are taken only where blocks are compared: a block of a big region that its
+    cut leaves with nothing to compare to never needs more than its opening words."""
     (i0, i1), (j0, j1) = old_range, new_range
     n, m = i1 - i0, j1 - j0
     if not n or not m:
         return
     if cut and n * m > PAIR_FULL:
         keys: dict[str, int] = {}
-        old_keys = [keys.setdefault(olds[i][:OPENING_WORDS], len(keys)) for i in range(i0, i1)]
-        new_keys = [keys.setdefault(news[j][:OPENING_WORDS], len(keys)) for j in range(j0, j1)]
+        old_keys = [keys.setdefault(s.opening(OPENING_WORDS), len(keys)) for s in olds[i0:i1]]
+        new_keys = [keys.setdefault(s.opening(OPENING_WORDS), len(keys)) for s in news[j0:j1]]
         steps = align(old_keys, new_keys)
         if len(steps) > 1:
             for equal, a1, a2, b1, b2 in steps:
@@ -93,14 +94,15 @@ def _candidates(
                     _candidates(olds, news, (i0 + a1, i0 + a2), (j0 + b1, j0 + b2), out, False)
                 for k in range(a2 - a1) if equal else ():
                     i, j = i0 + a1 + k, j0 + b1 + k
-                    score = _ratio(olds[i], news[j])
-                    if similar(olds[i], news[j], score):
+                    a, b = olds[i].ids, news[j].ids
+                    score = _ratio(a, b)
+                    if similar(a, b, score):
                         out.append((100.0 + score, i, j))  # before any other candidate
             return
-    texts = news[j0:j1]
+    texts = [s.ids for s in news[j0:j1]]
     band = n * m > PAIR_FULL
     for i in range(i0, i1):
-        query = olds[i]
+        query = olds[i].ids
         centre = (i - i0) * m // n
         # Most edited blocks stay near the diagonal: look there first, and further only if
         # nothing close enough is found.
@@ -137,11 +139,11 @@ def align(old_keys: list[int], new_keys: list[int]) -> list[tuple[bool, int, int
 
 
 def _extend(
-    group: Group, olds: list[str], news: list[str], taken_old: set[int], taken_new: set[int]
+    group: Group, olds: list[Side], news: list[Side], taken_old: set[int], taken_new: set[int]
 ) -> Group:
     """Let a pair absorb free neighbours while the joined texts grow more alike (split/merge)."""
     sides, taken = (olds, news), (taken_old, taken_new)
-    texts = ["".join(olds[i] for i in group[0]), "".join(news[j] for j in group[1])]
+    texts = [olds[group[0][0]].ids, news[group[1][0]].ids]  # a group starts as one pair
     best = _ratio(texts[0], texts[1])
     grown = True
     while grown and best < 100:
@@ -151,7 +153,7 @@ def _extend(
             for cand, first in ((idx[0] - 1, True), (idx[-1] + 1, False)):
                 if not 0 <= cand < len(sides[k]) or cand in taken[k]:
                     continue
-                add = sides[k][cand]
+                add = sides[k][cand].ids
                 # Upper bound of the ratio with the block added: skip hopeless tries.
                 common = best * (len(this) + len(other)) / 200
                 room = 200 * min(common + len(add), len(other))

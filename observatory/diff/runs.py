@@ -14,18 +14,23 @@ from observatory.diff.sides import Event
 def runs(events: list[Event]) -> list[Change]:
     changes: list[Change] = []
     run: list[Event] = []
-    run_key = ("", "")
+    run_key: tuple[str, str] = ("", "")
     for event in events:
         kind = event.kind
-        key = ("same", "") if kind == "same" else (kind, _location(event))
+        if kind == "same":
+            if run:
+                changes.append(_change(run, run_key[1]))
+                run = []
+            run_key = ("same", "")
+            continue
+        key = (kind, _location(event))
         if run and key != run_key:
-            changes.append(_change(run))
+            changes.append(_change(run, run_key[1]))
             run = []
-        if kind != "same":
-            run.append(event)
+        run.append(event)
         run_key = key
     if run:
-        changes.append(_change(run))
+        changes.append(_change(run, run_key[1]))
     return changes
 
 
@@ -37,18 +42,29 @@ def _location(event: Event) -> str:
     return block.location or block.anchor or ""
 
 
-def _change(run: list[Event]) -> Change:
-    kind: Kind = run[0].kind  # type: ignore[assignment]  # "same" never starts a run
-    olds = [s for e in run for s in e.olds]
-    news = [s for e in run for s in e.news]
-    label = _location(run[0]) or "Text"
-    ops: list[Op] = []
+def _change(run: list[Event], location: str) -> Change:
+    """One Change of a run of events of one kind at *location*."""
+    first = run[0]
+    kind: Kind = first.kind  # type: ignore[assignment]  # "same" never starts a run
+    if len(run) == 1:
+        olds, news = first.olds, first.news
+    else:
+        olds = [s for e in run for s in e.olds]
+        news = [s for e in run for s in e.news]
+    label = location or "Text"
+    ops: list[Op]
     if kind == "modified":
-        for e in run:
-            if ops:
-                ops.append(("=", "\n"))
-            ops += e.ops
+        if len(run) == 1:
+            ops = first.ops  # one block's word ops never hold two "=" in a row
+        else:
+            ops = []
+            for e in run:
+                if ops:
+                    ops.append(("=", "\n"))
+                ops += e.ops
         title = f"{label} modified: {_summary(ops)}"
+        if len(run) > 1:
+            ops = _merge(ops)
     else:
         sides = news if kind == "added" else olds
         tag = "+" if kind == "added" else "-"
@@ -61,7 +77,7 @@ def _change(run: list[Event]) -> Change:
         title=title,
         added=[s.norm for s in news],
         removed=[s.norm for s in olds],
-        diff=_merge(ops),
+        diff=ops,
         anchor=(news or olds)[0].block.anchor,
     )
 

@@ -19,14 +19,15 @@ from observatory.noise import Span, apply_spans, noise_spans
 
 
 class Words:
-    """Interns words as single characters (private-use code points and up: never a surrogate,
-    room for ~1M distinct words). A new word gets its character from a C-level callable, so
-    encoding a word list is one ``str.join(map(...))`` with no Python frame per word."""
+    """Interns words as single characters, in order of first sight from code point 0 and
+    skipping surrogates: room for ~1.1M distinct words. The frequent words, met first, get
+    characters below 256, for which rapidfuzz uses direct tables rather than a hash map. A new
+    word gets its character from a C-level callable: encoding a word list is one
+    ``str.join(map(...))``, no Python frame per word."""
 
     def __init__(self) -> None:
-        self.chars: defaultdict[str, str] = defaultdict(
-            map(chr, itertools.count(0xE000)).__next__
-        )
+        codes = itertools.chain(range(0xD800), itertools.count(0xE000))
+        self.chars: defaultdict[str, str] = defaultdict(map(chr, codes).__next__)
 
     def encode(self, words: list[str]) -> str:
         return "".join(map(self.chars.__getitem__, words))
@@ -56,6 +57,12 @@ class Side:
         if self._ids is None:
             self._ids = self.words.encode(self.split)
         return self._ids
+
+    def opening(self, count: int) -> str:
+        """The word string of the first *count* words (``ids[:count]``)."""
+        if self._ids is not None:
+            return self._ids[:count]
+        return self.words.encode(self.norm.split(" ", count)[:count])
 
     @property
     def word_count(self) -> int:

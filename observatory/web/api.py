@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from observatory import output
-from observatory.queries import change_to_dict, source_to_dict, source_states
+from observatory.queries import change_to_dict, source_states, source_to_dict
 from observatory.web import data, filters
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -27,7 +27,7 @@ Dimensions = Annotated[
     list[Dimension] | None, Query(description="Only changes tagged with this key (repeatable).")
 ]
 WHEN = (
-    r"^\s*(\d{1,6}\s*[hdw]|\d{4}-\d{2}-\d{2}"
+    r"^\s*(\d{1,4}\s*[hdw]|\d{4}-\d{2}-\d{2}"
     r"([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?\s*$"
 )
 Since = Annotated[

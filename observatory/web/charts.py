@@ -46,7 +46,7 @@ def stacked_bars(
     ]
     for i, month in enumerate(months):
         x = left + i * slot + (slot - bar_w) / 2
-        y = top + plot_h
+        y = float(top + plot_h)
         for key in labels:
             count = series.get(key, {}).get(month, 0)
             if not count:
@@ -63,14 +63,14 @@ def stacked_bars(
                 f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" text-anchor="middle" '
                 f'font-size="10">{escape(month)}</text>'
             )
-    x = left
+    lx = float(left)
     for key, label in labels.items():
         parts.append(
-            f'<rect x="{x}" y="{height + 8}" width="10" height="10" '
+            f'<rect x="{lx}" y="{height + 8}" width="10" height="10" '
             f'fill="{COLOURS.get(key, FALLBACK)}"/>'
-            f'<text x="{x + 14}" y="{height + 17}" font-size="11">{escape(label)}</text>'
+            f'<text x="{lx + 14}" y="{height + 17}" font-size="11">{escape(label)}</text>'
         )
-        x += 16 + 7 * len(label)
+        lx += 16 + 7 * len(label)
     parts.append("</svg>")
     return Markup("".join(parts))
 

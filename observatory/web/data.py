@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import DateTime, exists, func, literal, select, text, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -58,13 +58,24 @@ def page_of_changes(
     fts: bool = True,
     highlight: bool = False,
 ) -> Page:
-    """At most *limit* changes older than *cursor* (a change id), newest first."""
+    """At most *limit* changes after *cursor* (a change id) in the list's order, newest first.
+
+    Lists are ordered by (detected_at, id), which the indexes on detected_at and on
+    (source_id, detected_at) answer without sorting, for date ranges too; a full-text search is
+    ordered by id, which the FTS5 index answers (ids grow with detection time).
+    """
     query, order = _filtered(flt, fts=fts)
-    if cursor is not None:
-        query = query.where(order < cursor)
-    query = query.order_by(order.desc()).limit(limit + 1)
+    searching = order is not None
     with Session(engine) as session:
-        rows = list(session.scalars(query))
+        if searching:
+            if cursor is not None:
+                query = query.where(order < cursor)
+            query = query.order_by(order.desc())
+        else:
+            if cursor is not None:
+                query = query.where(_before(session, cursor))
+            query = query.order_by(col(ChangeRow.detected_at).desc(), col(ChangeRow.id).desc())
+        rows = list(session.scalars(query.limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
         marks: dict[int, search.Highlight] = {}
@@ -83,6 +94,18 @@ def page_of_changes(
                 }
     next_cursor = rows[-1].id if more and rows else None
     return Page(rows, next_cursor, marks)
+
+
+def _before(session: Session, cursor: int) -> Any:
+    """Rows after the cursor's row in (detected_at DESC, id DESC) order."""
+    detected_at = session.scalar(
+        select(col(ChangeRow.detected_at)).where(col(ChangeRow.id) == cursor)
+    )
+    if detected_at is None:  # the row is gone: fall back to the id alone
+        return col(ChangeRow.id) < cursor
+    return tuple_(col(ChangeRow.detected_at), col(ChangeRow.id)) < tuple_(
+        literal(detected_at, type_=DateTime(timezone=True)), literal(cursor)
+    )
 
 
 def iter_all(
@@ -125,14 +148,25 @@ def dimension_months(engine: Engine, months: int = 12) -> dict[str, dict[str, in
     """dimension -> {YYYY-MM -> changes} over the last *months* months."""
     keys = month_keys(months)
     start = datetime.fromisoformat(keys[0] + "-01").replace(tzinfo=UTC)
-    month = _month(engine)
-    query = (
-        select(col(ChangeDimension.dimension), month, func.count())
-        .join_from(ChangeRow, ChangeDimension, col(ChangeDimension.change_id) == col(ChangeRow.id))
-        .where(col(ChangeRow.detected_at) >= start)
-        .group_by(col(ChangeDimension.dimension), month)
-    )
     out: dict[str, dict[str, int]] = {}
+    if engine.dialect.name == "sqlite":
+        # CROSS JOIN fixes the join order: walk the detected_at index over the months shown,
+        # then the (change_id, dimension) key; left to itself the planner scans every tag.
+        query: Any = text(
+            "SELECT d.dimension, substr(c.detected_at, 1, 7) AS month, count(*) "
+            "FROM changes c CROSS JOIN change_dimensions d ON d.change_id = c.id "
+            "WHERE c.detected_at >= :start GROUP BY d.dimension, month"
+        ).bindparams(start=start.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    else:
+        month = _month(engine)
+        query = (
+            select(col(ChangeDimension.dimension), month, func.count())
+            .join_from(
+                ChangeRow, ChangeDimension, col(ChangeDimension.change_id) == col(ChangeRow.id)
+            )
+            .where(col(ChangeRow.detected_at) >= start)
+            .group_by(col(ChangeDimension.dimension), month)
+        )
     with Session(engine) as session:
         for dimension, key, count in session.execute(query):
             out.setdefault(dimension, {})[str(key)] = int(count)
@@ -163,11 +197,6 @@ def change_counts(engine: Engine, since: timedelta = timedelta(days=30)) -> dict
     )
     with Session(engine) as session:
         return {sid: int(n) for sid, n in session.execute(query)}
-
-
-def latest_change_id(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM changes")).scalar_one())
 
 
 def recent_checks(engine: Engine, source_id: str, limit: int = 30) -> list[Check]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
@@ -41,8 +42,8 @@ class Params:
         return ChangeFilter(
             sources=self.sources,
             dimensions=self.dimensions,
-            since=parse_when(self.since, option="since"),
-            until=parse_when(self.until, option="until"),
+            since=_when(self.since, "since"),
+            until=_when(self.until, "until"),
             words=self.q.replace("\x00", "").strip(),
         )
 
@@ -61,6 +62,13 @@ class Params:
     @property
     def active(self) -> bool:
         return bool(self.pairs())
+
+
+def _when(value: str, option: str) -> datetime | None:
+    try:
+        return parse_when(value, option=option)
+    except OverflowError:  # e.g. 999999w reaches before year 1
+        raise UsageError(f"{option}: {value!r} is too far back") from None
 
 
 def from_values(
