@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ CUT_SLACK = 5  # cut only when that hides more than this many words
 MAX_RUN_WORDS = 120  # longest added/removed run shown in full
 MAX_DETAILED = 50  # changes shown with their words; the next ones as one line each
 MAX_LISTED = 300  # changes listed at all; the summary counts every change
-FRAGMENT_BUDGET = 24_000_000  # characters a FragmentCache keeps (about as many bytes)
+FRAGMENT_BUDGET = 8_000_000  # characters a FragmentCache keeps (about as many bytes)
 
 
 @dataclass(frozen=True)
@@ -345,9 +346,17 @@ def _listed_groups(groups: Sequence[Group], limit: int) -> list[Group]:
 
 def _dimension_counts(digest: Digest) -> list[tuple[str, int]]:
     """(dimension, changes tagged with it) in the canonical order, followed ones only."""
-    counts = Counter(d for c in digest.changes for d in c["dimensions"])
+    counts = Counter(chain.from_iterable(map(itemgetter("dimensions"), digest.changes)))
     followed = digest.subscriber.dimensions or list(DIMENSIONS)
     return [(key, counts[key]) for key in DIMENSIONS if counts[key] and key in followed]
+
+
+def _source_counts(digest: Digest) -> Counter[str]:
+    """Changes per source name, names in order of first appearance (``most_common`` ties)."""
+    names: Counter[str] = Counter()
+    for source, count in Counter(map(itemgetter("source"), digest.changes)).items():
+        names[digest.source_names.get(source, source)] += count
+    return names
 
 
 def render_digest(
@@ -369,9 +378,7 @@ def render_digest(
         "detailed_ids": set([c["id"] for g in shown for c in g.changes][:MAX_DETAILED]),
         "not_listed": len(digest.changes) - sum(len(g.changes) for g in shown),
         "by_dimension": _dimension_counts(digest),
-        "by_source": Counter(
-            digest.source_names.get(c["source"], c["source"]) for c in digest.changes
-        ),
+        "by_source": _source_counts(digest),
         "dimension_labels": DIMENSIONS,
         "base_url": base,
         "web_link": (lambda change: f"{base}/changes/{change['id']}") if base else None,

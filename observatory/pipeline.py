@@ -9,7 +9,6 @@ A failed fetch or an empty/unmatched region is an error on the source, never con
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +17,6 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from observatory.config import Config, Settings, Source
 from observatory.diff import Change, diff_documents
@@ -26,18 +24,28 @@ from observatory.document import Document
 from observatory.errors import ExtractError, FetchError
 from observatory.extract import extract
 from observatory.fetch import Fetcher, FetchResult
-from observatory.models import (
-    ChangeDimension,
-    ChangeRow,
-    Check,
-    Snapshot,
-    SourceState,
-    VolatileBlock,
-    utcnow,
-)
+from observatory.models import ChangeRow, utcnow
 from observatory.noise import drop_volatile, fingerprint, volatile_keys
-from observatory.snapshots import load_document, store_snapshot
+from observatory.record import (
+    PollRecord,
+    Prior,
+    previous_document,
+    read_prior,
+    read_priors,
+    record_check,
+    record_version,
+    sync_sources,
+)
 from observatory.tagging import Taxonomy, load_taxonomy, tag_text
+
+__all__ = [
+    "OUTCOMES",
+    "CheckResult",
+    "PollContext",
+    "check_source",
+    "check_sources",
+    "sync_sources",
+]
 
 Outcome = Literal["new", "changed", "unchanged", "not_modified", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("new", "changed", "unchanged", "not_modified", "error")
@@ -69,32 +77,6 @@ class PollContext:
     now: Callable[[], datetime] = field(default=utcnow)
 
 
-def sync_sources(engine: Engine, config: Config) -> None:
-    """Make sure every configured source has a state row, with its current url/kind/name."""
-    with Session(engine) as session:
-        for source in config.sources:
-            state = session.get(SourceState, source.id)
-            if state is None:
-                session.add(
-                    SourceState(
-                        id=source.id,
-                        url=source.url,
-                        kind=source.effective_kind,
-                        name=source.display_name,
-                    )
-                )
-                continue
-            if state.url != source.url:
-                state.etag = state.last_modified = None  # validators belong to the old URL
-            state.url, state.kind, state.name = (
-                source.url,
-                source.effective_kind,
-                source.display_name,
-            )
-            session.add(state)
-        session.commit()
-
-
 async def _extract(source: Source, result: FetchResult, settings: Settings) -> Document:
     if not result.body.strip():
         raise ExtractError("empty body", source_id=source.id)
@@ -112,68 +94,106 @@ async def _extract(source: Source, result: FetchResult, settings: Settings) -> D
     )
 
 
-@dataclass(frozen=True)
-class _Prior:
-    """What a poll needs to know of the source's last good state, read before fetching."""
-
-    snapshot: Snapshot | None
-    volatile: frozenset[str]
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None
-
-
-def _prior(engine: Engine, source_id: str) -> _Prior:
-    with Session(engine) as session:
-        state = session.get(SourceState, source_id)
-        if state is None:
-            raise KeyError(f"source {source_id!r} has no state row; call sync_sources() first")
-        snapshot = session.get(Snapshot, state.last_snapshot_id) if state.last_snapshot_id else None
-        keys = session.exec(select(VolatileBlock.key).where(VolatileBlock.source_id == source_id))
-        return _Prior(snapshot, frozenset(keys), state.etag, state.last_modified, state.body_hash)
-
-
 def body_hash(source: Source, body: bytes) -> str:
     """Hash of the body and of the settings that shape its extraction (a new select re-extracts)."""
     recipe = repr((source.effective_kind, source.select, source.ignore, source.items)).encode()
     return hashlib.sha256(recipe + b"\0" + body).hexdigest()
 
 
-def _previous_document(engine: Engine, snapshot: Snapshot) -> Document:
-    with Session(engine) as session:
-        return load_document(session, snapshot)
-
-
-async def check_source(source: Source, ctx: PollContext) -> CheckResult:
+async def check_source(source: Source, ctx: PollContext, prior: Prior | None = None) -> CheckResult:
+    """Poll one source and record the outcome; ``prior`` saves a read when the caller has it."""
     started_at, t0 = ctx.now(), time.monotonic()
-    prior = _prior(ctx.engine, source.id)
-    previous, volatile = prior.snapshot, set(prior.volatile)
-    record = functools.partial(_record, ctx, source, started_at, t0)
+    if prior is None:
+        prior = read_prior(ctx.engine, source.id)
+    has_previous, volatile = prior.snapshot_id is not None, set(prior.volatile)
+
+    def finish(
+        outcome: Outcome,
+        result: FetchResult | None,
+        *,
+        error: str | None = None,
+        status: int | None = None,
+        document: Document | None = None,
+        fingerprint_: str = "",
+        changes: Sequence[Change] = (),
+        learned: set[str] | None = None,
+    ) -> CheckResult:
+        good = result is not None and result.status == "ok" and outcome != "error"
+        record = PollRecord(
+            source_id=source.id,
+            outcome=outcome,
+            started_at=started_at,
+            duration_ms=int((time.monotonic() - t0) * 1000),
+            http_status=result.http_status if result else status,
+            bytes=len(result.body) if result else 0,
+            error=error,
+            etag=result.etag if good and result else None,
+            last_modified=result.last_modified if good and result else None,
+            body_hash=body_hash(source, result.body) if good and result else None,
+            learned=frozenset(learned or ()),
+        )
+        change_ids: list[int] = []
+        if document is None or result is None:
+            record_check(ctx.engine, record)
+        else:
+            page_url, title = result.url, document.title
+
+            def rows(snapshot_id: int) -> list[ChangeRow]:
+                return [
+                    _change_row(
+                        c,
+                        source,
+                        ctx.taxonomy,
+                        snapshot_id,
+                        prior.snapshot_id,
+                        page_url,
+                        started_at,
+                        title,
+                    )
+                    for c in changes
+                ]
+
+            change_ids = record_version(
+                ctx.engine,
+                record,
+                url=result.url,
+                document=document,
+                fingerprint=fingerprint_,
+                make_rows=rows,
+            )
+        return CheckResult(
+            source.id,
+            outcome,
+            tuple(change_ids),
+            error,
+            record.http_status,
+            record.bytes,
+            time.monotonic() - t0,
+        )
 
     result: FetchResult | None = None
     try:
         result = await ctx.fetcher.fetch(
             source.url,
-            etag=prior.etag if previous else None,
-            last_modified=prior.last_modified if previous else None,
+            etag=prior.etag if has_previous else None,
+            last_modified=prior.last_modified if has_previous else None,
             source_id=source.id,
         )
         if result.status == "not_modified":
-            return record("not_modified", result)
-        if previous is not None and body_hash(source, result.body) == prior.body_hash:
-            return record("unchanged", result)  # byte-identical: nothing to extract
+            return finish("not_modified", result)
+        if has_previous and body_hash(source, result.body) == prior.body_hash:
+            return finish("unchanged", result)  # byte-identical: nothing to extract
         doc = drop_volatile(await _extract(source, result, ctx.settings), volatile)
     except (FetchError, ExtractError) as exc:
-        status = getattr(exc, "status", None)
-        return record("error", result, error=exc.message, status=status)
+        return finish("error", result, error=exc.message, status=getattr(exc, "status", None))
 
     new_print = fingerprint(doc, volatile)
-    if previous is None:
-        return record("new", result, document=doc, fingerprint_=new_print)
-    if new_print == previous.fingerprint:
-        return record("unchanged", result)
+    if prior.snapshot_id is None:
+        return finish("new", result, document=doc, fingerprint_=new_print)
+    if new_print == prior.fingerprint:
+        return finish("unchanged", result)
 
-    old_doc = drop_volatile(_previous_document(ctx.engine, previous), volatile)
+    old_doc = drop_volatile(previous_document(ctx.engine, prior.snapshot_id), volatile)
     changes = diff_documents(old_doc, doc)
     learned: set[str] = set()
     if changes and ctx.settings.recheck_on_change:
@@ -183,17 +203,11 @@ async def check_source(source: Source, ctx: PollContext) -> CheckResult:
             doc, old_doc = drop_volatile(doc, volatile), drop_volatile(old_doc, volatile)
             new_print = fingerprint(doc, volatile)
             if new_print == fingerprint(old_doc, volatile):
-                return record("unchanged", result, learned=learned)
+                return finish("unchanged", result, learned=learned)
             changes = diff_documents(old_doc, doc)
     outcome: Outcome = "changed" if changes else "unchanged"
-    return record(
-        outcome,
-        result,
-        document=doc,
-        fingerprint_=new_print,
-        changes=changes,
-        previous=previous,
-        learned=learned,
+    return finish(
+        outcome, result, document=doc, fingerprint_=new_print, changes=changes, learned=learned
     )
 
 
@@ -209,94 +223,12 @@ async def _learn_volatile(source: Source, ctx: PollContext, doc: Document) -> se
     return volatile_keys(doc, second)
 
 
-def _record(
-    ctx: PollContext,
-    source: Source,
-    started_at: datetime,
-    t0: float,
-    outcome: Outcome,
-    result: FetchResult | None,
-    *,
-    error: str | None = None,
-    status: int | None = None,
-    document: Document | None = None,
-    fingerprint_: str | None = None,
-    changes: Sequence[Change] = (),
-    previous: Snapshot | None = None,
-    learned: set[str] | None = None,
-) -> CheckResult:
-    duration = time.monotonic() - t0
-    http_status = result.http_status if result else status
-    size = len(result.body) if result else 0
-    change_ids: list[int] = []
-    with Session(ctx.engine) as session:
-        state = session.get(SourceState, source.id)
-        assert state is not None
-        check = Check(
-            source_id=source.id,
-            started_at=started_at,
-            duration_ms=int(duration * 1000),
-            outcome=outcome,
-            http_status=http_status,
-            bytes=size,
-            error=error,
-        )
-        state.last_checked_at = started_at
-        if outcome == "error":
-            if state.status != "error":
-                state.error_since = started_at
-            state.status, state.last_error = "error", error
-        else:
-            state.status, state.last_error, state.error_since = "ok", None, None
-            state.last_ok_at = started_at
-            if result is not None and result.status == "ok":
-                state.etag, state.last_modified = result.etag, result.last_modified
-                state.body_hash = body_hash(source, result.body)
-        for key in sorted(learned or ()):
-            if session.get(VolatileBlock, (source.id, key)) is None:
-                session.add(VolatileBlock(source_id=source.id, key=key, first_seen=started_at))
-        if document is not None and fingerprint_ is not None and result is not None:
-            snapshot = store_snapshot(
-                session,
-                source_id=source.id,
-                url=result.url,
-                document=document,
-                fingerprint=fingerprint_,
-                fetched_at=started_at,
-            )
-            state.last_snapshot_id = check.snapshot_id = snapshot.id
-            for change in changes:
-                row = _change_row(
-                    change,
-                    source,
-                    ctx.taxonomy,
-                    snapshot,
-                    previous,
-                    result.url,
-                    started_at,
-                    document.title,
-                )
-                session.add(row)
-                session.flush()
-                assert row.id is not None
-                change_ids.append(row.id)
-                for dimension in row.dimensions:
-                    session.add(ChangeDimension(change_id=row.id, dimension=dimension))
-            if changes:
-                state.last_change_at = started_at
-        check.changes = len(change_ids)
-        session.add(check)
-        session.add(state)
-        session.commit()
-    return CheckResult(source.id, outcome, tuple(change_ids), error, http_status, size, duration)
-
-
 def _change_row(
     change: Change,
     source: Source,
     taxonomy: Taxonomy,
-    snapshot: Snapshot,
-    previous: Snapshot | None,
+    snapshot_id: int,
+    previous_id: int | None,
     page_url: str,
     detected_at: datetime,
     document_title: str,
@@ -312,11 +244,10 @@ def _change_row(
         url = f"{page_url.split('#', 1)[0]}#{change.anchor}"
     else:
         url = page_url
-    assert snapshot.id is not None
     return ChangeRow(
         source_id=source.id,
-        snapshot_id=snapshot.id,
-        previous_snapshot_id=previous.id if previous else None,
+        snapshot_id=snapshot_id,
+        previous_snapshot_id=previous_id,
         detected_at=detected_at,
         kind=change.kind,
         location=change.location,
@@ -350,10 +281,11 @@ async def check_sources(
     fetcher = fetcher or Fetcher(config.settings)
     ctx = PollContext(engine=engine, fetcher=fetcher, settings=config.settings, taxonomy=taxonomy)
     limit = asyncio.Semaphore(config.settings.concurrency)
+    priors = read_priors(engine, [s.id for s in sources])
 
     async def one(source: Source) -> CheckResult:
         async with limit:
-            result = await check_source(source, ctx)
+            result = await check_source(source, ctx, priors.pop(source.id, None))
         if on_result:
             on_result(result)
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import itertools
@@ -246,6 +247,37 @@ def test_to_json_shape() -> None:
 def test_word_diff_merges_adjacent_ops() -> None:
     assert word_diff("a b c d", "a x y d") == [("=", "a"), ("-", "b c"), ("+", "x y"), ("=", "d")]
     assert word_diff("same", "same") == [("=", "same")]
+
+
+def test_public_api_is_reexported_by_the_package() -> None:
+    import observatory.diff as package
+
+    assert package.LINKS_LOCATION == "Linked documents"
+    assert {"Change", "diff_documents", "word_diff", "LINKS_LOCATION"} <= set(package.__all__)
+
+
+def test_garbage_collection_state_is_restored() -> None:
+    old, new = doc(LOREM, DEPLOYERS), doc(LOREM + " one.", SANDBOX)
+    assert gc.isenabled()
+    diff_documents(old, new)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        diff_documents(old, new)
+        assert not gc.isenabled()  # left off when the caller had turned it off
+    finally:
+        gc.enable()
+
+
+def test_word_strings_distinguish_many_words_and_skip_surrogates() -> None:
+    from observatory.diff.sides import Words
+
+    words = Words()
+    many = [f"w{k}" for k in range(60_000)]  # past the surrogate block (0xD800-0xDFFF)
+    encoded = words.encode(many)
+    assert len(encoded) == len(set(encoded)) == len(many)
+    assert not any(0xD800 <= ord(c) <= 0xDFFF for c in encoded)
+    assert words.encode(["w7", "w59999", "w7"]) == encoded[7] + encoded[59999] + encoded[7]
 
 
 # -- the real corpus -------------------------------------------------------------------------

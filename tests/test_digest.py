@@ -485,3 +485,18 @@ def test_fragment_cache_is_bounded() -> None:
         assert out == render_digest(digest, env, public_url=url)
         assert small.size <= 20_000
     assert 0 < len(small) < 100
+
+
+def test_quoted_printable_by_pieces_equals_whole() -> None:
+    from observatory.digest import BoundedCache
+    from observatory.outbox import _qp, quoted_printable
+
+    long_line = "x" * 75 + " \t=é " + "y" * 90 + " "
+    text = f"a\r\nb\n{long_line}\n\n=3D {'€' * 40}\nlast line  "
+    lines = text.splitlines(keepends=True)
+    for cut in range(len(lines) + 1):
+        pieces = ("".join(lines[:cut]), "".join(lines[cut:]), "")
+        assert quoted_printable(text, pieces, 78, BoundedCache()) == _qp(text, 78)
+    # pieces that do not end at a line end are not trusted: the text is encoded whole
+    assert quoted_printable(text, (text[:3], text[3:]), 78, BoundedCache()) == _qp(text, 78)
+    assert quoted_printable("", (), 78, BoundedCache()) == _qp("", 78) == "\n"

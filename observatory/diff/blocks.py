@@ -101,7 +101,9 @@ def group_event(olds: list[Side], news: list[Side]) -> Event:
     return Event("modified", olds, news, ops)
 
 
-def _region(olds: list[Side], j0: int, all_news: list[Side], moved_in: dict[int, Side]) -> list[Event]:
+def _region(
+    olds: list[Side], j0: int, all_news: list[Side], moved_in: dict[int, Side]
+) -> list[Event]:
     """Events of one non-equal region (new blocks from position *j0*), in document order."""
     news = [s for j, s in enumerate(all_news, j0) if j not in moved_in] if moved_in else all_news
     if joined(olds) == joined(news):

@@ -17,9 +17,9 @@ still too big compares only blocks within ``PAIR_BAND`` positions of its diagona
 from __future__ import annotations
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Indel
 
 from observatory.diff.sides import Side
+from observatory.diff.words import opcodes
 
 Group = tuple[list[int], list[int]]  # positions of old blocks, positions of new blocks
 
@@ -130,7 +130,7 @@ def similar(a: str, b: str, ratio: float) -> bool:
 def align(old_keys: list[int], new_keys: list[int]) -> list[tuple[bool, int, int, int, int]]:
     """LCS alignment as (equal, i1, i2, j1, j2) steps, adjacent non-equal steps merged."""
     steps: list[tuple[bool, int, int, int, int]] = []
-    for tag, i1, i2, j1, j2 in Indel.opcodes(old_keys, new_keys).as_list():
+    for tag, i1, i2, j1, j2 in opcodes(old_keys, new_keys):
         equal = tag == "equal"
         if not equal and steps and not steps[-1][0]:
             _, i1, _, j1, _ = steps.pop()

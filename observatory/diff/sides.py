@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Literal
 
 from observatory.diff._model import Op
@@ -22,15 +23,18 @@ class Words:
     """Interns words as single characters, in order of first sight from code point 0 and
     skipping surrogates: room for ~1.1M distinct words. The frequent words, met first, get
     characters below 256, for which rapidfuzz uses direct tables rather than a hash map. A new
-    word gets its character from a C-level callable: encoding a word list is one
-    ``str.join(map(...))``, no Python frame per word."""
+    word gets its character from a C-level callable: encoding a word list runs no Python
+    frame per word."""
 
     def __init__(self) -> None:
         codes = itertools.chain(range(0xD800), itertools.count(0xE000))
         self.chars: defaultdict[str, str] = defaultdict(map(chr, codes).__next__)
 
     def encode(self, words: list[str]) -> str:
-        return "".join(map(self.chars.__getitem__, words))
+        if not words:
+            return ""
+        # itemgetter looks all words up in one C call (a 1-word lookup gives a 1-char str)
+        return "".join(itemgetter(*words)(self.chars))
 
 
 @dataclass(eq=False, slots=True)

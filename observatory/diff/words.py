@@ -13,8 +13,8 @@ from rapidfuzz.distance import Indel
 
 from observatory.diff._model import Op
 from observatory.diff.sides import Side, Words, joined_ids
-from observatory.noise import normalise_text
 from observatory.document import Block
+from observatory.noise import normalise_text
 
 
 def opcodes(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[str, int, int, int, int]]:
