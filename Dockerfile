@@ -9,11 +9,13 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/observatory
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md sources.yaml ./
+# observatory/templates and observatory/sources.yaml are symlinks to these top-level files.
+COPY templates ./templates
 COPY observatory ./observatory
-# fastapi, uvicorn and prometheus-client are named here until pyproject.toml lists them.
-RUN /opt/observatory/bin/pip install . fastapi uvicorn prometheus-client \
- && /opt/observatory/bin/observatory --version
+RUN /opt/observatory/bin/pip install . \
+ && /opt/observatory/bin/observatory --version \
+ && test -f /opt/observatory/lib/python*/site-packages/observatory/templates/digest.html.j2
 
 # --- runtime: the venv, the shipped sources.yaml, a non-root user, nothing else -------------------
 FROM ${PYTHON_IMAGE}

@@ -261,14 +261,10 @@ def tag(state: State, file: Any, source_id: str | None) -> None:
     click.echo(json.dumps(result.to_json(), ensure_ascii=False))
 
 
+# Commands whose modules import heavier parts (mail, scheduler, web) lazily, inside the command.
 from observatory.cli_mail import digest, outbox  # noqa: E402
-
-main.add_command(digest)
-main.add_command(outbox)
 from observatory.cli_run import run  # noqa: E402
-
-main.add_command(run)
-
 from observatory.cli_web import serve  # noqa: E402
 
-main.add_command(serve)
+for _command in (digest, outbox, run, serve):
+    main.add_command(_command)

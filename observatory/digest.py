@@ -47,7 +47,7 @@ CUT_SLACK = 5  # cut only when that hides more than this many words
 MAX_RUN_WORDS = 120  # longest added/removed run shown in full
 MAX_DETAILED = 50  # changes shown with their words; the next ones as one line each
 MAX_LISTED = 300  # changes listed at all; the summary counts every change
-FRAGMENT_BUDGET = 8_000_000  # characters a FragmentCache keeps (about as many bytes)
+FRAGMENT_BUDGET = 24_000_000  # characters a FragmentCache keeps (about as many bytes)
 
 
 @dataclass(frozen=True)

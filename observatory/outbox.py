@@ -45,7 +45,7 @@ from observatory.models import ChangeRow, OutboxChange, OutboxMessage, iso, utcn
 from observatory.queries import change_to_dict, source_states
 
 FIRST_DIGEST_LOOKBACK = timedelta(days=7)
-QP_BUDGET = 8_000_000  # characters of encoded entries kept per run
+QP_BUDGET = 24_000_000  # characters of encoded entries kept per run
 
 
 def _aware(value: datetime) -> datetime:

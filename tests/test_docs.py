@@ -38,7 +38,7 @@ def test_how_it_works_lists_the_modules() -> None:
         "extract/",
         "noise.py",
         "snapshots.py",
-        "diff.py",
+        "diff/",
         "tagging.py",
         "pipeline.py",
         "cli.py",

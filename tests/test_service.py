@@ -324,16 +324,16 @@ def test_cli_reads_never_fail_during_a_write_burst(
     tmp_path: Path, site: FixtureSite, services: list[ServiceProcess]
 ) -> None:
     entries = []
-    for i in range(12):
+    for i in range(8):
         site.routes[f"/churn{i}.html"] = _churning
         entries.append(f'{{id: churn{i}, url: "$B/churn{i}.html", select: main, every: 1s}}')
     config = write_config(tmp_path / "sources.yaml", site, entries)
     service = start(tmp_path, services, config)
-    service.wait_for(r"poll churn\d+ changed", count=12, timeout=15)
+    service.wait_for(r"poll churn\d+ changed", count=8, timeout=15)
     db = tmp_path / "obs.db"
     run: Callable[..., object] = CliRunner().invoke
     failures = []
-    for _ in range(8):
+    for _ in range(6):
         for args in (["changes", "--format", "json", "--limit", "50"], ["sources"]):
             result = run(main, ["--config", str(config), "--db", str(db), *args])
             if result.exit_code != 0:  # type: ignore[attr-defined]

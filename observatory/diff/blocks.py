@@ -33,8 +33,9 @@ from observatory.noise import may_hold_noise, normalise_text
 def diff_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> list[Change]:
     """Change runs, in document order, from *old_blocks* to *new_blocks*."""
     words = Words()
-    olds = [Side(b, norm, words) for b in old_blocks if (norm := normalise_text(b.text))]
-    news = [Side(b, norm, words) for b in new_blocks if (norm := normalise_text(b.text))]
+    norms: dict[str, str] = {}  # most texts recur in the other version: normalise them once
+    olds = [Side(b, norm, words) for b in old_blocks if (norm := _normalised(b.text, norms))]
+    news = [Side(b, norm, words) for b in new_blocks if (norm := _normalised(b.text, norms))]
     anchors = _unique_anchors(olds) & _unique_anchors(news)
     interned: dict[str | tuple[str], int] = {}  # an anchor as a 1-tuple: never a text
     old_keys, new_keys = [
@@ -78,6 +79,13 @@ def diff_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> lis
                 region_old = [s for i, s in enumerate(region_old, i1) if i not in moved_out]
             events.extend(_region(region_old, j1, news[j1:j2], moved_in))
     return runs(events)
+
+
+def _normalised(text: str, seen: dict[str, str]) -> str:
+    norm = seen.get(text)
+    if norm is None:
+        norm = seen[text] = normalise_text(text)
+    return norm
 
 
 def _unique_anchors(sides: list[Side]) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import observatory.lease  # registers service_lease, digest_runs
 import observatory.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
