@@ -17,6 +17,7 @@ from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from observatory.pipeline import CheckResult
@@ -80,7 +81,7 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
 
 
 def _table(title: str | None = None) -> Table:
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
 
 
 def print_check_summary(console: Console, results: Sequence[CheckResult]) -> None:
@@ -134,19 +135,20 @@ def print_changes(console: Console, rows: Sequence[dict[str, Any]]) -> None:
         return
     table = _table()
     table.add_column("id", justify="right", no_wrap=True)
-    table.add_column("detected (UTC)", no_wrap=True)
-    table.add_column("source", no_wrap=True)
-    table.add_column("location", max_width=28)
-    table.add_column("dimensions", max_width=16)
-    table.add_column("change", ratio=1)
+    table.add_column("detected (UTC)", max_width=16)
+    table.add_column("source", max_width=18, overflow="fold")
+    table.add_column("location", max_width=16)
+    table.add_column("change (dimensions)", ratio=1, min_width=20, overflow="fold")
     for row in rows:
+        change = Text(_clip(_summary(row), 160))
+        if row["dimensions"]:
+            change.append(f" ({', '.join(row['dimensions'])})", style="dim")
         table.add_row(
             str(row["id"]),
             row["detected_at"][:16].replace("T", " "),
             row["source"],
-            escape(_clip(row["location"], 40)),
-            ", ".join(row["dimensions"]),
-            escape(_clip(_summary(row), 160)),
+            Text(_clip(row["location"], 40)),
+            change,
         )
     console.print(table)
     console.print(f"{len(rows)} change{'s' if len(rows) != 1 else ''}.")

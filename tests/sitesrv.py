@@ -69,12 +69,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class FixtureSite:
-    def __init__(self, root: Path = SITE_ROOT, host: str = "127.0.0.1") -> None:
+    def __init__(self, root: Path = SITE_ROOT, host: str = "127.0.0.1", port: int = 0) -> None:
         self.root = root
         self.version = 1
         self.routes: dict[str, Route] = {}
         self.log: list[tuple[str, str, dict[str, str]]] = []
-        self._server = _Server((host, 0), Handler)
+        self._server = _Server((host, port), Handler)
         self._server.site = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -111,3 +111,27 @@ class FixtureSite:
                 etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
                 return Response(200, body, {"Content-Type": ctype, "ETag": etag})
         return Response(404, b"not found", {"Content-Type": "text/plain"})
+
+
+def main() -> None:
+    """Serve the fixture site by hand: ``python -m tests.sitesrv --port 8765 --version 1``."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--version", type=int, default=1, choices=[1, 2])
+    args = parser.parse_args()
+    site = FixtureSite(port=args.port)
+    site.version = args.version
+    site.start()
+    print(f"fixture site v{args.version} at {site.base_url} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        site.stop()
+
+
+if __name__ == "__main__":
+    main()
