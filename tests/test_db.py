@@ -98,3 +98,14 @@ settings: {{per_host_delay: 0}}
     assert list(iter_changes(engine, ChangeFilter(words="lessons learnt")))
     command.downgrade(alembic_config(engine), "base")
     engine.dispose()
+
+
+def test_schema_head_constant_matches_the_migrations(tmp_path: Path) -> None:
+    """db.SCHEMA_HEAD lets a migrated database skip Alembic; it must name the real head."""
+    from alembic.script import ScriptDirectory
+
+    from observatory.db import SCHEMA_HEAD, schema_revision
+
+    engine = open_db(str(tmp_path / "o.db"))
+    assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_HEAD
+    assert schema_revision(engine) == SCHEMA_HEAD
