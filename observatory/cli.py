@@ -70,6 +70,25 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def listen_options(func: F) -> F:
+    """--host and --port of the web app (``serve`` and ``run``), with their environment forms."""
+    func = click.option(
+        "--port",
+        envvar="OBSERVATORY_PORT",
+        type=click.IntRange(0, 65535),
+        default=8000,
+        show_default=True,
+        help="Port to listen on [env OBSERVATORY_PORT].",
+    )(func)
+    return click.option(
+        "--host",
+        envvar="OBSERVATORY_HOST",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address to listen on [env OBSERVATORY_HOST; 0.0.0.0 in the container].",
+    )(func)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--config",

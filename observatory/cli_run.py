@@ -17,21 +17,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option(
-    "--host",
-    envvar="OBSERVATORY_HOST",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address the web app listens on [env OBSERVATORY_HOST; 0.0.0.0 in the container].",
-)
-@click.option(
-    "--port",
-    envvar="OBSERVATORY_PORT",
-    type=click.IntRange(0, 65535),
-    default=8000,
-    show_default=True,
-    help="Port of the web app (/healthz, /metrics) [env OBSERVATORY_PORT].",
-)
+@cli.listen_options
 @click.pass_obj
 @cli.handle_errors
 def run(state: State, host: str, port: int) -> None:

@@ -13,21 +13,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option(
-    "--host",
-    envvar="OBSERVATORY_HOST",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to listen on [env OBSERVATORY_HOST].",
-)
-@click.option(
-    "--port",
-    envvar="OBSERVATORY_PORT",
-    type=click.IntRange(1, 65535),
-    default=8000,
-    show_default=True,
-    help="Port to listen on [env OBSERVATORY_PORT].",
-)
+@cli.listen_options
 @click.pass_obj
 @cli.handle_errors
 def serve(state: State, host: str, port: int) -> None:

@@ -317,7 +317,7 @@ class Config(_Strict):
         return Path(self.path).parent if self.path else Path.cwd()
 
 
-def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
+def yaml_line(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
     """1-based line of the YAML node at ``path`` (keys and indexes), or of its nearest parent."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in path:
@@ -338,17 +338,21 @@ def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
     return line
 
 
-def parse_config(text: str, path: str = "sources.yaml") -> Config:
-    """Parse and validate the text of a sources.yaml; raise ConfigError on any problem."""
+def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
+    """The data and the node tree (for line numbers) of a YAML text; ConfigError on bad syntax."""
     try:
-        data = yaml.safe_load(text)
-        tree = yaml.compose(text)
+        return yaml.safe_load(text), yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(
             f"YAML syntax error: {problem}", path=path, line=mark.line + 1 if mark else None
         ) from None
+
+
+def parse_config(text: str, path: str = "sources.yaml") -> Config:
+    """Parse and validate the text of a sources.yaml; raise ConfigError on any problem."""
+    data, tree = read_yaml(text, path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -362,7 +366,7 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
     )
     for key in sorted(unknown_settings):
         raise ConfigError(
-            f"unknown setting {key!r}", path=path, line=_line_of(tree, ("settings", key))
+            f"unknown setting {key!r}", path=path, line=yaml_line(tree, ("settings", key))
         )
     for key in ("sources", "subscribers"):
         if data.get(key) is None:
@@ -399,7 +403,7 @@ def _config_error(
     if loc and loc[0] == "subscribers" and source_id:
         message = f"subscriber {source_id}: {message}"
         source_id = None
-    return ConfigError(message, path=path, source_id=source_id, line=_line_of(tree, loc))
+    return ConfigError(message, path=path, source_id=source_id, line=yaml_line(tree, loc))
 
 
 def _check_references(config: Config, tree: yaml.Node | None, path: str) -> None:
@@ -410,7 +414,7 @@ def _check_references(config: Config, tree: yaml.Node | None, path: str) -> None
                 f"duplicate source id (first at entry {seen[source.id] + 1})",
                 path=path,
                 source_id=source.id,
-                line=_line_of(tree, ("sources", index)),
+                line=yaml_line(tree, ("sources", index)),
             )
         seen[source.id] = index
     for index, sub in enumerate(config.subscribers):
@@ -419,7 +423,7 @@ def _check_references(config: Config, tree: yaml.Node | None, path: str) -> None
                 raise ConfigError(
                     f"subscriber {sub.email}: unknown source id {sid!r}",
                     path=path,
-                    line=_line_of(tree, ("subscribers", index, "sources")),
+                    line=yaml_line(tree, ("subscribers", index, "sources")),
                 )
 
 

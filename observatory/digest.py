@@ -33,6 +33,7 @@ import jinja2
 
 from observatory.config import DIMENSIONS, Subscriber
 from observatory.models import SourceState, iso
+from observatory.templating import base_environment
 
 SHORT_LABELS = {
     "guidance": "Guidance",
@@ -41,7 +42,6 @@ SHORT_LABELS = {
     "experimentation": "Experimentation",
     "other": "Other",
 }
-PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 CONTEXT_WORDS = 12  # unchanged words kept on each side of an edit
 CUT_SLACK = 5  # cut only when that hides more than this many words
 MAX_RUN_WORDS = 120  # longest added/removed run shown in full
@@ -317,18 +317,7 @@ def local_time(value: datetime | str | None, timezone: str) -> str:
 
 def make_environment(templates: str | Path | None = None) -> jinja2.Environment:
     """User templates (``settings.templates``) first, then the packaged defaults."""
-    loaders: list[jinja2.BaseLoader] = []
-    if templates:
-        loaders.append(jinja2.FileSystemLoader(str(templates)))
-    loaders.append(jinja2.FileSystemLoader(str(PACKAGED_TEMPLATES)))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=lambda name: not (name or "").endswith(".txt.j2"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = base_environment(templates)
     env.filters.update(one_line=one_line, safe_url=safe_url, ops=change_ops, marked=marked_text)
     return env
 

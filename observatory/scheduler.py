@@ -33,7 +33,6 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -46,7 +45,7 @@ from observatory.fetch import Fetcher
 from observatory.lease import last_digest_due, mark_digest_due
 from observatory.models import ChangeDimension, SourceState, utcnow
 from observatory.pipeline import OUTCOMES, CheckResult, PollContext, check_source, sync_sources
-from observatory.schedules import Schedule, cron_weekdays, next_due, parse_schedule
+from observatory.schedules import Schedule, next_due, parse_schedule
 from observatory.tagging import load_taxonomy
 
 CATCH_UP_WINDOW = 60.0  # seconds over which overdue sources are spread after downtime, at most
@@ -81,16 +80,7 @@ def poll_trigger(
     source: Source, timezone: str, jitter: bool = True, start: datetime | None = None
 ) -> BaseTrigger:
     if source.cron:
-        minute, hour, day, month, dow = source.cron.split()
-        return CronTrigger(
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=cron_weekdays(dow),
-            timezone=ZoneInfo(timezone),
-            jitter=30 if jitter else None,
-        )
+        return parse_schedule(source.cron, timezone).trigger(jitter=30 if jitter else None)
     interval = source.interval_seconds or 6 * 3600.0
     spread = jitter_for(interval) if jitter else None
     return SteadyIntervalTrigger(seconds=interval, jitter=spread, start_date=start, timezone=UTC)

@@ -28,8 +28,8 @@ class Schedule:
     minute: int = 0
     day: str | None = None  # weekly only
 
-    def trigger(self) -> Any:
-        """The APScheduler trigger that fires on this schedule."""
+    def trigger(self, jitter: float | None = None) -> Any:
+        """The APScheduler trigger that fires on this schedule (``jitter``: seconds of spread)."""
         from apscheduler.triggers.cron import CronTrigger
 
         tz = ZoneInfo(self.timezone)
@@ -42,11 +42,12 @@ class Schedule:
                 month=month,
                 day_of_week=cron_weekdays(dow),
                 timezone=tz,
+                jitter=jitter,
             )
         fields: dict[str, Any] = {"hour": self.hour, "minute": self.minute, "second": 0}
         if self.day:
             fields["day_of_week"] = self.day
-        return CronTrigger(timezone=tz, **fields)
+        return CronTrigger(timezone=tz, jitter=jitter, **fields)
 
 
 def cron_weekdays(field: str) -> str:

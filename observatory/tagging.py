@@ -22,9 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from observatory.config import DIMENSIONS
+from observatory.config import DIMENSIONS, read_yaml, yaml_line
 from observatory.errors import ConfigError
 
 HINT_EVIDENCE = "source hint"
@@ -207,18 +205,10 @@ def _packaged() -> Taxonomy:
 
 def parse_taxonomy(text: str, path: str = "taxonomy.yaml") -> Taxonomy:
     """Validate and compile the text of a taxonomy.yaml."""
-    try:
-        data = yaml.safe_load(text)
-        tree = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            f"YAML syntax error: {problem}", path=path, line=mark.line + 1 if mark else None
-        ) from None
+    data, tree = read_yaml(text, path)
 
     def fail(message: str, *where: str | int) -> ConfigError:
-        return ConfigError(message, path=path, line=_line_of(tree, where))
+        return ConfigError(message, path=path, line=yaml_line(tree, where))
 
     if not isinstance(data, dict):
         raise fail("expected a mapping with 'version', 'gate' and 'dimensions'")
@@ -344,22 +334,6 @@ def _required_literal(pattern: str) -> str:
         i += 1
     runs.append(run)
     return max(runs, key=len)
-
-
-def _line_of(node: yaml.Node | None, path: tuple[str | int, ...]) -> int | None:
-    """1-based line of the node at ``path`` (keys, list indexes) or of its nearest parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in path:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            child = node.value[part] if part < len(node.value) else None
-        if child is None:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line
 
 
 @dataclass(frozen=True)

@@ -24,25 +24,15 @@ from observatory.config import DIMENSIONS, Config
 from observatory.digest import one_line, safe_url
 from observatory.errors import ObservatoryError
 from observatory.models import iso
+from observatory.templating import base_environment
 from observatory.web import render
 from observatory.web.security import TOKEN_ENV, SecurityMiddleware
 
-PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 API_PREFIX = "/api/"
 
 
 def make_environment(templates: str | Path | None = None) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = []
-    if templates:
-        loaders.append(jinja2.FileSystemLoader(str(templates)))
-    loaders.append(jinja2.FileSystemLoader(str(PACKAGED_TEMPLATES)))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = base_environment(templates)
     env.filters.update(
         safe_url=safe_url, iso=iso, one_line=one_line, diff_html=render.diff_html, when=render.when
     )
