@@ -12,13 +12,13 @@ packaged templates render each entry with a ``change_entry`` macro called throug
 ``change_block``: a ``FragmentCache`` shared by one run renders each (change, template, time
 zone, public URL, detail level) once and hands the same string to every later digest. The cache
 is bounded (least recently used entries go first) and checks that a hit is for the very same
-change dict, so it never serves a stale entry.
+change dict, so it never serves a stale entry (the cache itself lives in ``observatory.cache``).
 """
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -31,6 +31,9 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from observatory.cache import FRAGMENT_BUDGET as FRAGMENT_BUDGET  # re-exported
+from observatory.cache import BoundedCache as BoundedCache  # re-exported
+from observatory.cache import FragmentCache
 from observatory.config import DIMENSIONS, Subscriber
 from observatory.models import SourceState, iso
 from observatory.templating import base_environment
@@ -47,7 +50,6 @@ CUT_SLACK = 5  # cut only when that hides more than this many words
 MAX_RUN_WORDS = 120  # longest added/removed run shown in full
 MAX_DETAILED = 50  # changes shown with their words; the next ones as one line each
 MAX_LISTED = 300  # changes listed at all; the summary counts every change
-FRAGMENT_BUDGET = 24_000_000  # characters a FragmentCache keeps (about as many bytes)
 
 
 @dataclass(frozen=True)
@@ -97,45 +99,6 @@ class RenderedDigest:
     html: str
     text_pieces: tuple[str, ...] = ()
     html_pieces: tuple[str, ...] = ()
-
-
-class BoundedCache:
-    """A least-recently-used map bounded by the total length of its string values."""
-
-    def __init__(self, budget: int = FRAGMENT_BUDGET) -> None:
-        self.budget = budget
-        self.size = 0
-        self.hits = 0
-        self.misses = 0
-        self._entries: OrderedDict[Hashable, tuple[object, str]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: Hashable, owner: object = None) -> str | None:
-        """The value stored for *key* by the same *owner* object (identity), else None."""
-        entry = self._entries.get(key)
-        if entry is None or entry[0] is not owner:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return entry[1]
-
-    def put(self, key: Hashable, value: str, owner: object = None) -> None:
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.size -= len(old[1])
-        if len(value) > self.budget:
-            return
-        self._entries[key] = (owner, value)
-        self.size += len(value)
-        while self.size > self.budget:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self.size -= len(dropped)
-
-
-FragmentCache = BoundedCache  # per-change entries of one run, keyed by change and rendering
 
 
 READING_ORDER = itemgetter("source", "detected_at", "id")  # sort key of a digest's changes

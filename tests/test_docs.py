@@ -39,7 +39,7 @@ def test_how_it_works_lists_the_modules() -> None:
         "noise.py",
         "snapshots.py",
         "diff/",
-        "tagging.py",
+        "tagging/",
         "pipeline.py",
         "cli.py",
     ):
