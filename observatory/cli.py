@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import importlib
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 from rich.console import Console
@@ -89,7 +90,32 @@ def listen_options(func: F) -> F:
     )(func)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """Commands in modules of their own are imported only when used: ``observatory check`` does
+    not load the mail, scheduler or web code, and those modules may import this one freely."""
+
+    LAZY: ClassVar[dict[str, str]] = {
+        "digest": "observatory.cli_mail:digest",
+        "outbox": "observatory.cli_mail:outbox",
+        "run": "observatory.cli_run:run",
+        "serve": "observatory.cli_web:serve",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module, attr = self.LAZY[name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--config",
     "config_path",
@@ -278,12 +304,3 @@ def tag(state: State, file: Any, source_id: str | None) -> None:
                 raise UsageError(f"unknown source id {source_id!r}") from None
     result = tag_text(file.read(), load_taxonomy(taxonomy_path), hints=hints)
     click.echo(json.dumps(result.to_json(), ensure_ascii=False))
-
-
-# Commands whose modules import heavier parts (mail, scheduler, web) lazily, inside the command.
-from observatory.cli_mail import digest, outbox  # noqa: E402
-from observatory.cli_run import run  # noqa: E402
-from observatory.cli_web import serve  # noqa: E402
-
-for _command in (digest, outbox, run, serve):
-    main.add_command(_command)

@@ -25,7 +25,6 @@ DIMENSIONS: dict[str, str] = {
     "collaboration": "Collaboration and training",
     "experimentation": "Experimentation",
 }
-KINDS = ("page", "listing", "feed", "pdf")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")

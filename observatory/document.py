@@ -51,10 +51,6 @@ class Document:
     title: str = ""
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    @property
-    def is_empty(self) -> bool:
-        return not any(b.text.strip() for b in self.blocks) and not self.items
-
     def to_json(self) -> str:
         data = {
             "title": self.title,

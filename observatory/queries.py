@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from observatory.config import DIMENSIONS, Config
+from observatory.config import Config
 from observatory.errors import UsageError
 from observatory.models import ChangeDimension, ChangeRow, SourceState, iso
 
@@ -52,14 +52,6 @@ class ChangeFilter:
     until: datetime | None = None
     words: str = ""
     ids: Sequence[int] = field(default_factory=tuple)
-
-    def validate(self, config: Config | None = None) -> ChangeFilter:
-        for dimension in self.dimensions:
-            if dimension not in DIMENSIONS:
-                raise UsageError(
-                    f"unknown dimension {dimension!r} (known: {', '.join(DIMENSIONS)})"
-                )
-        return self
 
 
 def _query(flt: ChangeFilter) -> Any:

@@ -391,7 +391,3 @@ class ServiceScheduler:
         self._mail.shutdown(wait=False, cancel_futures=True)
         for fetcher in self._fetchers:
             await fetcher.aclose()
-
-    @property
-    def mail_busy(self) -> bool:
-        return self._mail_future is not None and not self._mail_future.done()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from observatory.document import Document, sha256_hex
 from observatory.models import Blob, Snapshot
@@ -55,8 +55,3 @@ def load_document(session: Session, snapshot: Snapshot) -> Document:
     if blob is None:  # foreign keys make this impossible unless the file was edited by hand
         raise LookupError(f"snapshot {snapshot.id}: blob {snapshot.blob_hash} is missing")
     return Document.from_json(decompress(blob.data))
-
-
-def snapshots_of(session: Session, source_id: str) -> list[Snapshot]:
-    query = select(Snapshot).where(Snapshot.source_id == source_id).order_by(col(Snapshot.id))
-    return list(session.exec(query))

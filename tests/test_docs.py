@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
+
 from observatory.cli import main
 from observatory.config import SETTINGS, Source
 
@@ -26,7 +28,10 @@ def test_every_source_key_is_documented() -> None:
 
 
 def test_every_command_is_documented_and_has_an_example() -> None:
-    for name, command in main.commands.items():
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        assert command is not None
         assert f"observatory {name}" in README, f"command {name} missing from the README"
         assert "Example:" in (command.help or ""), f"command {name} has no example in its help"
 

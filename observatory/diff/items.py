@@ -19,36 +19,23 @@ LINKS_LOCATION = "Linked documents"
 
 def diff_links(old_links: Sequence[str], new_links: Sequence[str]) -> list[Change]:
     before, after = set(old_links), set(new_links)
-    changes: list[Change] = []
-    for link in new_links:
-        if link not in before:
-            name = link.rstrip("/").rsplit("/", 1)[-1] or link
-            changes.append(
-                Change(
-                    "added",
-                    LINKS_LOCATION,
-                    f"New linked document: {name}",
-                    added=[link],
-                    removed=[],
-                    diff=[("+", link)],
-                    item_link=link,
-                )
-            )
-    for link in old_links:
-        if link not in after:
-            name = link.rstrip("/").rsplit("/", 1)[-1] or link
-            changes.append(
-                Change(
-                    "removed",
-                    LINKS_LOCATION,
-                    f"Linked document removed: {name}",
-                    added=[],
-                    removed=[link],
-                    diff=[("-", link)],
-                    item_link=link,
-                )
-            )
-    return changes
+    return [_link_change("added", link) for link in new_links if link not in before] + [
+        _link_change("removed", link) for link in old_links if link not in after
+    ]
+
+
+def _link_change(kind: Kind, link: str) -> Change:
+    name = link.rstrip("/").rsplit("/", 1)[-1] or link
+    added = kind == "added"
+    return Change(
+        kind,
+        LINKS_LOCATION,
+        f"New linked document: {name}" if added else f"Linked document removed: {name}",
+        added=[link] if added else [],
+        removed=[] if added else [link],
+        diff=[("+" if added else "-", link)],
+        item_link=link,
+    )
 
 
 def _item_words(item: Item) -> str:

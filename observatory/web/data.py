@@ -7,7 +7,7 @@ Filters are the CLI's ``ChangeFilter``; words go through ``observatory.search`` 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -253,7 +253,3 @@ def in_context(document: Document, texts: list[str]) -> list[InContext]:
         after = blocks[index + 1].text if index + 1 < len(blocks) else None
         out.append(InContext(before, wanted, after))
     return out
-
-
-def with_words(flt: ChangeFilter, words: str) -> ChangeFilter:
-    return replace(flt, words=words)

@@ -19,7 +19,6 @@ from observatory.queries import ChangeFilter, parse_when
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-FILTER_NAMES = ("source", "dimension", "since", "until", "q")
 
 
 @dataclass(frozen=True)
