@@ -29,9 +29,9 @@ from sqlmodel import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from observatory.config import DIMENSIONS, Config
-from observatory.db import open_db
-from observatory.mail import SmtpSettings, deliver_pending, store_new_digests
-from observatory.models import Blob, ChangeRow, Snapshot, SourceState
+from observatory.digest.smtp import SmtpSettings, deliver_pending, store_new_digests
+from observatory.store.db import open_db
+from observatory.store.models import Blob, ChangeRow, Snapshot, SourceState
 
 WORDS = [
     "providers",

@@ -108,7 +108,7 @@ def main() -> int:
     db = work / "soak.db"
     log_path = work / "run.log"
     env = {**os.environ, "OBSERVATORY_LOG_FORMAT": "json", "OBSERVATORY_MAIL_FROM": ""}
-    cmd = [sys.executable, "-c", "from observatory.cli import main; main()"]
+    cmd = [sys.executable, "-c", "from observatory.cli.main import main; main()"]
     cmd += ["--config", str(config), "--db", str(db), "run", "--port", "0"]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from observatory.config import Config, Source  # noqa: E402
-from observatory.db import open_db  # noqa: E402
+from observatory.store.db import open_db  # noqa: E402
 from observatory.web import create_app  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "ai-act" / "final-2024-1689.txt"

@@ -24,9 +24,9 @@ from observatory.document import Document
 from observatory.errors import ExtractError, FetchError
 from observatory.extract import extract
 from observatory.fetch import Fetcher, FetchResult
-from observatory.models import ChangeRow, utcnow
 from observatory.noise import drop_volatile, fingerprint, volatile_keys
-from observatory.record import (
+from observatory.store.models import ChangeRow, utcnow
+from observatory.store.polls import (
     PollRecord,
     Prior,
     previous_document,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from observatory.cli import main
+from observatory.cli.main import main
 from observatory.config import SETTINGS, Source
 
 ROOT = Path(__file__).parent.parent
@@ -42,11 +42,11 @@ def test_how_it_works_lists_the_modules() -> None:
         "fetch/",
         "extract/",
         "noise.py",
-        "snapshots.py",
+        "store/snapshots.py",
         "diff/",
         "tagging/",
         "pipeline.py",
-        "cli.py",
+        "cli/",
     ):
         assert f"observatory/{module}" in section
         assert (ROOT / "observatory" / module).exists(), module

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from observatory.cli import main
+from observatory.cli.main import main
 from tests.sitesrv import SITE_ROOT, FixtureSite, Handler, Response
 
 BANNERS = itertools.cycle(

@@ -15,8 +15,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from observatory import output
-from observatory.queries import change_to_dict, source_states, source_to_dict
+from observatory.cli import output
+from observatory.store.changes import change_to_dict, source_states, source_to_dict
 from observatory.web import data, filters
 
 router = APIRouter(prefix="/api", tags=["api"])

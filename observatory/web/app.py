@@ -19,11 +19,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from observatory import __version__, search
+from observatory import __version__
 from observatory.config import DIMENSIONS, Config
-from observatory.digest import one_line, safe_url
+from observatory.digest.compose import one_line, safe_url
 from observatory.errors import ObservatoryError
-from observatory.models import iso
+from observatory.store import search
+from observatory.store.models import iso
 from observatory.templating import base_environment
 from observatory.web import render
 from observatory.web.security import TOKEN_ENV, SecurityMiddleware

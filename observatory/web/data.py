@@ -15,10 +15,10 @@ from sqlalchemy import DateTime, exists, func, literal, select, text, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from observatory import search
 from observatory.document import Block, Document
-from observatory.models import ChangeDimension, ChangeRow, Check, Snapshot
-from observatory.queries import ChangeFilter
+from observatory.store import search
+from observatory.store.changes import ChangeFilter
+from observatory.store.models import ChangeDimension, ChangeRow, Check, Snapshot
 
 
 @dataclass
@@ -222,7 +222,7 @@ def recent_snapshots(engine: Engine, source_id: str, limit: int = 30) -> list[Sn
 
 
 def snapshot_with_document(engine: Engine, snapshot_id: int) -> tuple[Snapshot, Document] | None:
-    from observatory.snapshots import load_document
+    from observatory.store.snapshots import load_document
 
     with Session(engine) as session:
         snapshot = session.get(Snapshot, snapshot_id)

@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from markupsafe import escape
 
 from observatory.config import DIMENSIONS
-from observatory.digest import safe_url
-from observatory.models import ChangeRow, iso
+from observatory.digest.compose import safe_url
+from observatory.store.models import ChangeRow, iso
 from observatory.web import data, filters, render
 
 router = APIRouter(include_in_schema=False)

@@ -15,7 +15,7 @@ from starlette.datastructures import QueryParams
 
 from observatory.config import DIMENSIONS
 from observatory.errors import UsageError
-from observatory.queries import ChangeFilter, parse_when
+from observatory.store.changes import ChangeFilter, parse_when
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

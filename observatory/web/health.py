@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from observatory.config import DIMENSIONS
-from observatory.models import ChangeDimension, OutboxMessage, SourceState, iso
+from observatory.store.models import ChangeDimension, OutboxMessage, SourceState, iso
 
 router = APIRouter()
 OUTBOX_STATES = ("pending", "sent", "failed")

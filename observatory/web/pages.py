@@ -14,8 +14,8 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from observatory.config import DIMENSIONS
-from observatory.models import SourceState
-from observatory.queries import source_states
+from observatory.store.changes import source_states
+from observatory.store.models import SourceState
 from observatory.web import charts, data, filters
 
 router = APIRouter(include_in_schema=False)

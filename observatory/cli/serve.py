@@ -1,0 +1,33 @@
+"""``observatory serve``: the read-only web views and API, without the scheduler."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from observatory.cli import main as cli
+
+if TYPE_CHECKING:
+    from observatory.cli.main import State
+
+
+@click.command()
+@cli.listen_options
+@click.pass_obj
+@cli.handle_errors
+def serve(state: State, host: str, port: int) -> None:
+    """Serve the web views, the JSON/CSV API and the Atom feed (read-only; no polling).
+
+    Set OBSERVATORY_API_TOKEN to require a token (Bearer header or ?token=) on every page.
+
+    \b
+    Example:
+      observatory serve --host 0.0.0.0 --port 8000
+    """
+    import uvicorn
+
+    from observatory.web import create_app
+
+    app = create_app(state.config, state.engine())
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

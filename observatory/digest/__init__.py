@@ -1,0 +1,1 @@
+"""Digests: compose per subscriber (pure), MIME bytes, the outbox, SMTP delivery."""

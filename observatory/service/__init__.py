@@ -1,0 +1,1 @@
+"""The long-running process: scheduler, planning, lease and logs."""

@@ -1,0 +1,203 @@
+"""The service's own rows in the database: the scheduler lease and the digest slots handled.
+
+    service_lease  at most one row per name ("scheduler"): who holds it (host, pid, a random
+                   token), since when, its last heartbeat and when it expires
+    digest_runs    per subscriber, the last digest slot (a due time of its cadence) handled
+
+One scheduler per database: ``acquire_lease`` takes the row or raises ``LeaseHeld`` naming the
+holder. It is released on a clean exit and recoverable after a crash: a lease whose heartbeat
+has expired (``LEASE_TTL`` without renewal), or whose holder pid is gone on this same host, is
+taken over. Every write is a compare-and-swap on the token, so two starters cannot both win and a
+holder whose lease was taken (after a long freeze) finds out at its next heartbeat.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+from observatory.errors import ObservatoryError
+from observatory.store.models import iso, utcnow
+
+LEASE_NAME = "scheduler"
+LEASE_TTL = timedelta(seconds=30)
+HEARTBEAT_EVERY = 10.0  # seconds; three missed heartbeats let another process take over
+
+
+class ServiceLease(SQLModel, table=True):
+    __tablename__ = "service_lease"
+
+    name: str = Field(primary_key=True)
+    holder_host: str
+    holder_pid: int
+    token: str
+    since: datetime
+    heartbeat_at: datetime
+    expires_at: datetime
+
+
+class DigestRun(SQLModel, table=True):
+    __tablename__ = "digest_runs"
+
+    subscriber: str = Field(primary_key=True)
+    last_due_at: datetime
+    last_run_at: datetime
+
+
+class LeaseHeld(ObservatoryError):
+    """Another live process holds the scheduler lease of this database (exit 1)."""
+
+
+class LeaseLost(ObservatoryError):
+    """Our lease was taken over (we were frozen past its expiry); stop scheduling."""
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Lease:
+    name: str
+    host: str
+    pid: int
+    token: str
+    since: datetime
+
+
+def describe(row: ServiceLease) -> str:
+    return (
+        f"host {row.holder_host}, pid {row.holder_pid}, since {iso(row.since)}, "
+        f"lease expires {iso(row.expires_at)} unless renewed"
+    )
+
+
+def _is_stale(row: ServiceLease, now: datetime, host: str, pid: int) -> bool:
+    if _aware(row.expires_at) <= now:
+        return True
+    # Same host: a dead pid is a crash; our own pid is a previous life of this process slot
+    # (a restarted container is PID 1 again and keeps its host name).
+    return row.holder_host == host and (row.holder_pid == pid or not pid_alive(row.holder_pid))
+
+
+def acquire_lease(
+    engine: Engine,
+    *,
+    name: str = LEASE_NAME,
+    host: str | None = None,
+    pid: int | None = None,
+    now: datetime | None = None,
+) -> Lease:
+    """Take the lease or raise ``LeaseHeld`` with the holder's host, pid and since."""
+    host, pid, now = host or socket.gethostname(), pid or os.getpid(), now or utcnow()
+    token = secrets.token_hex(16)
+    fresh = ServiceLease(
+        name=name,
+        holder_host=host,
+        holder_pid=pid,
+        token=token,
+        since=now,
+        heartbeat_at=now,
+        expires_at=now + LEASE_TTL,
+    )
+    with Session(engine) as session:
+        current = session.get(ServiceLease, name)
+        if current is None:
+            session.add(fresh)
+            try:
+                session.commit()
+            except IntegrityError:  # another starter inserted first
+                session.rollback()
+                current = session.get(ServiceLease, name)
+                assert current is not None
+                raise LeaseHeld(f"the scheduler lease is held by {describe(current)}") from None
+            return Lease(name, host, pid, token, now)
+        if not _is_stale(current, now, host, pid):
+            raise LeaseHeld(f"the scheduler lease is held by {describe(current)}")
+        taken = session.execute(
+            update(ServiceLease)
+            .where(ServiceLease.name == name, ServiceLease.token == current.token)  # type: ignore[arg-type]
+            .values(
+                holder_host=host,
+                holder_pid=pid,
+                token=token,
+                since=now,
+                heartbeat_at=now,
+                expires_at=now + LEASE_TTL,
+            )
+        )
+        session.commit()
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            session.expire_all()
+            winner = session.get(ServiceLease, name)
+            holder = describe(winner) if winner else "another process"
+            raise LeaseHeld(f"the scheduler lease is held by {holder}")
+    return Lease(name, host, pid, token, now)
+
+
+def renew_lease(engine: Engine, lease: Lease, now: datetime | None = None) -> None:
+    """Heartbeat: push the expiry forward, or raise ``LeaseLost`` if the lease is not ours."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        renewed = session.execute(
+            update(ServiceLease)
+            .where(ServiceLease.name == lease.name, ServiceLease.token == lease.token)  # type: ignore[arg-type]
+            .values(heartbeat_at=now, expires_at=now + LEASE_TTL)
+        )
+        session.commit()
+    if renewed.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost("the scheduler lease was taken over by another process")
+
+
+def release_lease(engine: Engine, lease: Lease) -> None:
+    with Session(engine) as session:
+        row = session.get(ServiceLease, lease.name)
+        if row is not None and row.token == lease.token:
+            session.delete(row)
+            session.commit()
+
+
+def lease_holder(engine: Engine, name: str = LEASE_NAME) -> ServiceLease | None:
+    with Session(engine) as session:
+        return session.get(ServiceLease, name)
+
+
+def last_digest_due(engine: Engine, subscriber: str) -> datetime | None:
+    with Session(engine) as session:
+        row = session.get(DigestRun, subscriber.lower())
+        return _aware(row.last_due_at) if row else None
+
+
+def mark_digest_due(engine: Engine, subscriber: str, due: datetime, now: datetime) -> None:
+    """Record that the slot *due* of this subscriber's cadence has been handled."""
+    with Session(engine) as session:
+        key = subscriber.lower()
+        row = session.get(DigestRun, key) or DigestRun(
+            subscriber=key, last_due_at=due, last_run_at=now
+        )
+        row.last_due_at, row.last_run_at = due, now
+        session.add(row)
+        session.commit()
+
+
+def digest_runs(engine: Engine) -> dict[str, datetime]:
+    with Session(engine) as session:
+        return {r.subscriber: _aware(r.last_due_at) for r in session.exec(select(DigestRun))}

@@ -1,0 +1,1 @@
+"""Persistence: engine and migrations, tables, snapshots, polls, change queries and search."""

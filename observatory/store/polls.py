@@ -1,0 +1,229 @@
+"""Persistence of a poll: the source state read before fetching, and the outcome written after.
+
+Polls that find nothing new (``unchanged``, ``not_modified``, ``error``) are the common case: they
+write one ``checks`` row and update one ``sources`` row with two Core statements in one
+transaction. A poll with a new version adds the snapshot, its changes and their dimensions in the
+same transaction, so a poll is recorded whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from observatory.config import Config
+from observatory.document import Document
+from observatory.store.models import (
+    ChangeDimension,
+    ChangeRow,
+    Check,
+    Snapshot,
+    SourceState,
+    VolatileBlock,
+)
+from observatory.store.snapshots import load_document, store_snapshot
+
+SOURCES = SourceState.__table__  # type: ignore[attr-defined]
+CHECKS = Check.__table__  # type: ignore[attr-defined]
+SNAPSHOTS = Snapshot.__table__  # type: ignore[attr-defined]
+VOLATILE = VolatileBlock.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What a poll needs to know of the source's last good state, read before fetching."""
+
+    snapshot_id: int | None
+    fingerprint: str | None
+    volatile: frozenset[str]
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    """What a poll found, ready to be written."""
+
+    source_id: str
+    outcome: str
+    started_at: datetime
+    duration_ms: int
+    http_status: int | None = None
+    bytes: int = 0
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None  # set when the body was good (validators are kept then)
+    learned: frozenset[str] = frozenset()
+
+
+def sync_sources(engine: Engine, config: Config) -> None:
+    """Make sure every configured source has a state row, with its current url/kind/name."""
+    with engine.begin() as conn:
+        known = {row.id: row.url for row in conn.execute(select(SOURCES.c.id, SOURCES.c.url))}
+        for source in config.sources:
+            values: dict[str, Any] = {
+                "url": source.url,
+                "kind": source.effective_kind,
+                "name": source.display_name,
+            }
+            if source.id not in known:
+                conn.execute(insert(SOURCES).values(id=source.id, status="unchecked", **values))
+                continue
+            if known[source.id] != source.url:  # validators belong to the old URL
+                values.update(etag=None, last_modified=None, body_hash=None)
+            conn.execute(update(SOURCES).where(SOURCES.c.id == source.id).values(**values))
+
+
+def read_priors(engine: Engine, source_ids: Sequence[str]) -> dict[str, Prior]:
+    """The prior state of many sources in two queries (a run of ``check`` reads them at once)."""
+    query = (
+        select(
+            SOURCES.c.id.label("source_id"),
+            SOURCES.c.etag,
+            SOURCES.c.last_modified,
+            SOURCES.c.body_hash,
+            SNAPSHOTS.c.id,
+            SNAPSHOTS.c.fingerprint,
+        )
+        .select_from(SOURCES.outerjoin(SNAPSHOTS, SNAPSHOTS.c.id == SOURCES.c.last_snapshot_id))
+        .where(SOURCES.c.id.in_(list(source_ids)))
+    )
+    volatile: dict[str, set[str]] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+        keys = conn.execute(
+            select(VOLATILE.c.source_id, VOLATILE.c.key).where(
+                VOLATILE.c.source_id.in_(list(source_ids))
+            )
+        )
+        for source_id, key in keys:
+            volatile.setdefault(source_id, set()).add(key)
+    return {
+        row.source_id: Prior(
+            row.id,
+            row.fingerprint,
+            frozenset(volatile.get(row.source_id, ())),
+            row.etag,
+            row.last_modified,
+            row.body_hash,
+        )
+        for row in rows
+    }
+
+
+def read_prior(engine: Engine, source_id: str) -> Prior:
+    prior = read_priors(engine, [source_id]).get(source_id)
+    if prior is None:
+        raise KeyError(f"source {source_id!r} has no state row; call sync_sources() first")
+    return prior
+
+
+def previous_document(engine: Engine, snapshot_id: int) -> Document:
+    with Session(engine) as session:
+        snapshot = session.get(Snapshot, snapshot_id)
+        assert snapshot is not None  # a foreign key from sources.last_snapshot_id
+        return load_document(session, snapshot)
+
+
+def _state_values(o: PollRecord) -> dict[str, Any]:
+    values: dict[str, Any] = {"last_checked_at": o.started_at}
+    if o.outcome == "error":
+        values.update(
+            status="error",
+            last_error=o.error,
+            error_since=case(
+                (SOURCES.c.status == "error", SOURCES.c.error_since), else_=o.started_at
+            ),
+        )
+    else:
+        values.update(status="ok", last_error=None, error_since=None, last_ok_at=o.started_at)
+        if o.body_hash is not None:
+            values.update(etag=o.etag, last_modified=o.last_modified, body_hash=o.body_hash)
+    return values
+
+
+def _check_values(o: PollRecord) -> dict[str, Any]:
+    return {
+        "source_id": o.source_id,
+        "started_at": o.started_at,
+        "duration_ms": o.duration_ms,
+        "outcome": o.outcome,
+        "http_status": o.http_status,
+        "bytes": o.bytes,
+        "error": o.error,
+        "changes": 0,
+    }
+
+
+def _learn(conn: Connection, o: PollRecord) -> None:
+    if not o.learned:
+        return
+    known = set(
+        conn.execute(select(VOLATILE.c.key).where(VOLATILE.c.source_id == o.source_id)).scalars()
+    )
+    fresh = [
+        {"source_id": o.source_id, "key": k, "first_seen": o.started_at}
+        for k in sorted(o.learned - known)
+    ]
+    if fresh:
+        conn.execute(insert(VOLATILE), fresh)
+
+
+def record_check(engine: Engine, o: PollRecord) -> None:
+    """A poll without a new version: one check row and the source's state, in one transaction."""
+    with engine.begin() as conn:
+        _learn(conn, o)
+        conn.execute(insert(CHECKS).values(**_check_values(o)))
+        conn.execute(update(SOURCES).where(SOURCES.c.id == o.source_id).values(**_state_values(o)))
+
+
+def record_version(
+    engine: Engine,
+    o: PollRecord,
+    *,
+    url: str,
+    document: Document,
+    fingerprint: str,
+    make_rows: Callable[[int], Sequence[ChangeRow]],
+) -> list[int]:
+    """A poll with a new version: snapshot, changes (from ``make_rows(snapshot_id)``), their
+    dimensions, the check row and the source's state, in one transaction; returns change ids."""
+    with Session(engine) as session:
+        snapshot = store_snapshot(
+            session,
+            source_id=o.source_id,
+            url=url,
+            document=document,
+            fingerprint=fingerprint,
+            fetched_at=o.started_at,
+        )
+        assert snapshot.id is not None
+        change_ids: list[int] = []
+        for row in make_rows(snapshot.id):
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            change_ids.append(row.id)
+            session.add_all(ChangeDimension(change_id=row.id, dimension=d) for d in row.dimensions)
+        session.flush()
+        conn = session.connection()
+        _learn(conn, o)
+        conn.execute(
+            insert(CHECKS).values(
+                **{**_check_values(o), "snapshot_id": snapshot.id, "changes": len(change_ids)}
+            )
+        )
+        values = _state_values(o) | {"last_snapshot_id": snapshot.id}
+        if change_ids:
+            values["last_change_at"] = o.started_at
+        conn.execute(update(SOURCES).where(SOURCES.c.id == o.source_id).values(**values))
+        session.commit()
+    return change_ids

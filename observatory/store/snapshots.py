@@ -1,0 +1,57 @@
+"""Store a Document as a snapshot: compressed, deduplicated by content hash.
+
+A snapshot row is one distinct version of a source (its noise-free ``fingerprint``); its content
+lives in ``blobs`` under the sha256 of the Document JSON, so a page that returns to an earlier
+version reuses the stored blob.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+
+from sqlmodel import Session
+
+from observatory.document import Document, sha256_hex
+from observatory.store.models import Blob, Snapshot
+
+
+def compress(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def decompress(data: bytes) -> str:
+    return zlib.decompress(data).decode("utf-8")
+
+
+def store_snapshot(
+    session: Session,
+    *,
+    source_id: str,
+    url: str,
+    document: Document,
+    fingerprint: str,
+    fetched_at: datetime,
+) -> Snapshot:
+    """Add the blob (unless an identical one exists) and a snapshot row; flush, don't commit."""
+    raw = document.to_json()
+    blob_hash = sha256_hex(raw)
+    if session.get(Blob, blob_hash) is None:
+        session.add(Blob(hash=blob_hash, data=compress(raw), size=len(raw)))
+    snapshot = Snapshot(
+        source_id=source_id,
+        fetched_at=fetched_at,
+        url=url,
+        fingerprint=fingerprint,
+        blob_hash=blob_hash,
+    )
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def load_document(session: Session, snapshot: Snapshot) -> Document:
+    blob = session.get(Blob, snapshot.blob_hash)
+    if blob is None:  # foreign keys make this impossible unless the file was edited by hand
+        raise LookupError(f"snapshot {snapshot.id}: blob {snapshot.blob_hash} is missing")
+    return Document.from_json(decompress(blob.data))
