@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from observatory.config import DIMENSIONS
+from observatory.dimensions import KEYS as DIMENSIONS
 from observatory.tagging import (
     Score,
     Taxonomy,

@@ -9,7 +9,9 @@
     │                                disallowed by robots.txt, bad scheme, too many redirects
     ├── ExtractError                 bytes that could not become a Document: the select
     │                                region matches nothing, an empty body, a bad PDF (exit 1)
-    └── DeliveryError                a digest could not be delivered (exit 1)
+    ├── DeliveryError                a digest could not be delivered (exit 1)
+    ├── LeaseHeld                    another live process holds the scheduler lease (exit 1)
+    └── LeaseLost                    our scheduler lease was taken over (exit 1)
 
 Errors carry their context (file, source id, URL) so that the one boundary that prints them, the
 CLI, can name what went wrong. A failed poll is recorded as an ``error`` outcome on the source, not
@@ -91,3 +93,11 @@ class ExtractError(ObservatoryError):
 
 class DeliveryError(ObservatoryError):
     pass
+
+
+class LeaseHeld(ObservatoryError):
+    """Another live process holds the scheduler lease of this database."""
+
+
+class LeaseLost(ObservatoryError):
+    """Our lease was taken over (we were frozen past its expiry); stop scheduling."""

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from observatory.config import DIMENSIONS
+from observatory.dimensions import KEYS as DIMENSIONS
 from observatory.errors import ConfigError
 from observatory.tagging import (
     HINT_EVIDENCE,
@@ -50,8 +50,6 @@ def test_packaged_taxonomy_is_loaded_once_and_covers_every_dimension(taxonomy: T
     assert all(
         isinstance(p.regex, re.Pattern) for r in taxonomy.dimensions.values() for p in r.patterns
     )
-    assert taxonomy.labels["tools"] == ("AI tools and technology", "Tools and technology")
-    assert taxonomy.labels["collaboration"][1] == "Collaboration and change management"
 
 
 # --------------------------------------------------------------------------- the AI gate
@@ -179,7 +177,6 @@ gate:
   case_sensitive: [RPA]
 dimensions:
   tools:
-    label: Robots
     patterns: ['robot arms?', 'automation platforms?']
     exclude: ['toy robot arms?']
 """
@@ -192,7 +189,6 @@ def test_override_file_replaces_the_packaged_rules(tmp_path: Path) -> None:
     assert load_taxonomy(str(path)) is custom  # compiled once per version of the file
     assert custom.path == str(path)
     assert list(custom.dimensions) == ["tools"]
-    assert custom.labels == {"tools": ("Robots",)}
     assert tag_text("A robot arm and an automation platform.", custom).evidence == {
         "tools": ["robot arm", "automation platform"]
     }

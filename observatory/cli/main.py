@@ -18,9 +18,9 @@ from typing import Any, ClassVar, TypeVar
 import click
 from rich.console import Console
 
-from observatory import __version__
+from observatory import __version__, dimensions
 from observatory.cli import output
-from observatory.config import DIMENSIONS, Config, load_config
+from observatory.config import Config, load_config
 from observatory.errors import ConfigError, ObservatoryError, UsageError
 from observatory.store.db import open_db
 
@@ -194,7 +194,7 @@ def check(state: State, source_ids: tuple[str, ...], fmt: str) -> None:
     "--dimension",
     "dimensions",
     multiple=True,
-    type=click.Choice(list(DIMENSIONS)),
+    type=click.Choice(list(dimensions.KEYS)),
     help="Only changes tagged with this dimension (repeatable).",
 )
 @click.option(

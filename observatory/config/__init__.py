@@ -1,7 +1,6 @@
 """Load and validate ``sources.yaml`` into typed models (sources, subscribers, settings)."""
 
 from observatory.config.models import (
-    DIMENSIONS,
     SETTINGS,
     Config,
     Setting,
@@ -17,7 +16,6 @@ from observatory.config.models import (
 )
 
 __all__ = [
-    "DIMENSIONS",
     "SETTINGS",
     "Config",
     "Setting",

@@ -17,14 +17,9 @@ import soupsieve
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from observatory import dimensions
 from observatory.errors import ConfigError
 
-DIMENSIONS: dict[str, str] = {
-    "guidance": "Guidance, policy and product support",
-    "tools": "AI tools and technology",
-    "collaboration": "Collaboration and training",
-    "experimentation": "Experimentation",
-}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -141,10 +136,7 @@ class Source(_Strict):
     @field_validator("dimensions")
     @classmethod
     def _dimensions(cls, v: list[str]) -> list[str]:
-        unknown = [d for d in v if d not in DIMENSIONS]
-        if unknown:
-            raise ValueError(f"unknown dimension {unknown[0]!r} (known: {', '.join(DIMENSIONS)})")
-        return v
+        return dimensions.check_keys(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> Source:
@@ -187,7 +179,7 @@ class Subscriber(_Strict):
     @field_validator("dimensions")
     @classmethod
     def _dimensions(cls, v: list[str]) -> list[str]:
-        return Source._dimensions(v)
+        return dimensions.check_keys(v)
 
     @field_validator("schedule")
     @classmethod

@@ -105,8 +105,6 @@ def parse_schedule(text: str, timezone: str = "Europe/Amsterdam") -> Schedule:
 
 def next_due(schedule: Schedule, after: datetime) -> datetime:
     """The first firing strictly after *after* (an aware datetime), in UTC."""
-    if after.tzinfo is None:
-        after = after.replace(tzinfo=UTC)
     trigger = schedule.trigger()
     # APScheduler returns the first time >= now; step one second so "after" is strict.
     probe = after.replace(microsecond=0)

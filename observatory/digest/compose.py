@@ -31,20 +31,14 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from observatory.config import DIMENSIONS, Subscriber
+from observatory import dimensions
+from observatory.config import Subscriber
 from observatory.digest.cache import FRAGMENT_BUDGET as FRAGMENT_BUDGET  # re-exported
 from observatory.digest.cache import BoundedCache as BoundedCache  # re-exported
 from observatory.digest.cache import FragmentCache
-from observatory.store.models import SourceState, iso
+from observatory.store.models import SourceState, as_utc, iso
 from observatory.templating import base_environment
 
-SHORT_LABELS = {
-    "guidance": "Guidance",
-    "tools": "Tools",
-    "collaboration": "Collaboration",
-    "experimentation": "Experimentation",
-    "other": "Other",
-}
 CONTEXT_WORDS = 12  # unchanged words kept on each side of an edit
 CUT_SLACK = 5  # cut only when that hides more than this many words
 MAX_RUN_WORDS = 120  # longest added/removed run shown in full
@@ -128,18 +122,18 @@ def matcher(subscriber: Subscriber) -> Callable[[Mapping[str, Any]], bool]:
 
 def group_changes(subscriber: Subscriber, changes: Iterable[Mapping[str, Any]]) -> list[Group]:
     """Each change once, under its first followed dimension; untagged ones under "Other"."""
-    allowed = list(subscriber.dimensions) or list(DIMENSIONS)
-    buckets: dict[str, list[dict[str, Any]]] = {key: [] for key in [*allowed, "other"]}
+    allowed = list(subscriber.dimensions) or list(dimensions.KEYS)
+    buckets: dict[str, list[dict[str, Any]]] = {key: [] for key in [*allowed, dimensions.OTHER]}
     for change in changes:
         tags = change["dimensions"]
-        key = "other"
+        key = dimensions.OTHER
         if tags:
             for dimension in allowed:
                 if dimension in tags:
                     key = dimension
                     break
         buckets[key].append(change)  # type: ignore[arg-type]
-    return [Group(key, DIMENSIONS.get(key, "Other"), rows) for key, rows in buckets.items() if rows]
+    return [Group(key, dimensions.label(key), rows) for key, rows in buckets.items() if rows]
 
 
 def _status(states: Iterable[SourceState], followed: set[str] | None) -> dict[str, SourceState]:
@@ -199,7 +193,9 @@ def subject_of(digest: Digest) -> str:
     parts = []
     if digest.changes:
         n = len(digest.changes)
-        labels = ", ".join(SHORT_LABELS[g.key] for g in digest.groups)
+        labels = ", ".join(
+            dimensions.SHORT_LABELS.get(g.key, dimensions.OTHER_LABEL) for g in digest.groups
+        )
         parts.append(f"{n} change{'s' if n != 1 else ''} in {labels}")
     new_failures = sum(1 for n in digest.failing if n.news)
     if new_failures:
@@ -273,9 +269,7 @@ def local_time(value: datetime | str | None, timezone: str) -> str:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(ZoneInfo(timezone)).strftime("%d %b %Y, %H:%M %Z")
+    return as_utc(value).astimezone(ZoneInfo(timezone)).strftime("%d %b %Y, %H:%M %Z")
 
 
 def make_environment(templates: str | Path | None = None) -> jinja2.Environment:
@@ -299,8 +293,8 @@ def _listed_groups(groups: Sequence[Group], limit: int) -> list[Group]:
 def _dimension_counts(digest: Digest) -> list[tuple[str, int]]:
     """(dimension, changes tagged with it) in the canonical order, followed ones only."""
     counts = Counter(chain.from_iterable(map(itemgetter("dimensions"), digest.changes)))
-    followed = digest.subscriber.dimensions or list(DIMENSIONS)
-    return [(key, counts[key]) for key in DIMENSIONS if counts[key] and key in followed]
+    followed = digest.subscriber.dimensions or list(dimensions.KEYS)
+    return [(key, counts[key]) for key in dimensions.KEYS if counts[key] and key in followed]
 
 
 def _source_counts(digest: Digest) -> Counter[str]:
@@ -331,7 +325,7 @@ def render_digest(
         "not_listed": len(digest.changes) - sum(len(g.changes) for g in shown),
         "by_dimension": _dimension_counts(digest),
         "by_source": _source_counts(digest),
-        "dimension_labels": DIMENSIONS,
+        "dimension_labels": dimensions.LABELS,
         "base_url": base,
         "web_link": (lambda change: f"{base}/changes/{change['id']}") if base else None,
         "when": lambda value: local_time(value, tz),

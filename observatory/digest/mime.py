@@ -11,7 +11,7 @@ Nothing here touches the database or the network.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email import policy as email_policy
 from email import quoprimime
 from email.headerregistry import Address
@@ -21,12 +21,9 @@ from email.utils import format_datetime, make_msgid
 from observatory.config import Subscriber
 from observatory.digest.cache import BoundedCache
 from observatory.digest.compose import RenderedDigest, one_line
+from observatory.store.models import as_utc
 
 QP_BUDGET = 24_000_000  # characters of encoded entries kept per run
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def build_message(
@@ -46,7 +43,7 @@ def build_message(
     msg["Subject"] = one_line(rendered.subject)
     msg["From"] = parse_address(mail_from)
     msg["To"] = Address(display_name=one_line(subscriber.name or ""), addr_spec=subscriber.email)
-    msg["Date"] = format_datetime(_aware(date))
+    msg["Date"] = format_datetime(as_utc(date))
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"
     # headers and structure from the email package; bodies encoded below, same bytes

@@ -16,7 +16,7 @@ where their first digest did, so nothing detected later is ever skipped.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, update
@@ -45,10 +45,6 @@ from observatory.store.changes import change_to_dict, source_states
 from observatory.store.models import ChangeRow, OutboxChange, OutboxMessage, iso, utcnow
 
 FIRST_DIGEST_LOOKBACK = timedelta(days=7)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def select_subscribers(config: Config, email: str | None) -> list[Subscriber]:
@@ -97,9 +93,7 @@ def iter_digests(
                 .where(col(OutboxMessage.subscriber).in_(emails))
             )
         }
-        starts = {
-            e: (_aware(first[e]) if e in first else now) - FIRST_DIGEST_LOOKBACK for e in emails
-        }
+        starts = {e: (first[e] if e in first else now) - FIRST_DIGEST_LOOKBACK for e in emails}
         rows = session.exec(
             select(ChangeRow)
             .where(ChangeRow.detected_at >= min(starts.values()))

@@ -1,8 +1,4 @@
-"""The service's own rows in the database: the scheduler lease and the digest slots handled.
-
-    service_lease  at most one row per name ("scheduler"): who holds it (host, pid, a random
-                   token), since when, its last heartbeat and when it expires
-    digest_runs    per subscriber, the last digest slot (a due time of its cadence) handled
+"""The scheduler lease and the digest slots handled (tables ``service_lease``, ``digest_runs``).
 
 One scheduler per database: ``acquire_lease`` takes the row or raises ``LeaseHeld`` naming the
 holder. It is released on a clean exit and recoverable after a crash: a lease whose heartbeat
@@ -17,51 +13,19 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from observatory.errors import ObservatoryError
-from observatory.store.models import iso, utcnow
+from observatory.errors import LeaseHeld, LeaseLost
+from observatory.store.models import DigestRun, ServiceLease, iso, utcnow
 
 LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(seconds=30)
 HEARTBEAT_EVERY = 10.0  # seconds; three missed heartbeats let another process take over
-
-
-class ServiceLease(SQLModel, table=True):
-    __tablename__ = "service_lease"
-
-    name: str = Field(primary_key=True)
-    holder_host: str
-    holder_pid: int
-    token: str
-    since: datetime
-    heartbeat_at: datetime
-    expires_at: datetime
-
-
-class DigestRun(SQLModel, table=True):
-    __tablename__ = "digest_runs"
-
-    subscriber: str = Field(primary_key=True)
-    last_due_at: datetime
-    last_run_at: datetime
-
-
-class LeaseHeld(ObservatoryError):
-    """Another live process holds the scheduler lease of this database (exit 1)."""
-
-
-class LeaseLost(ObservatoryError):
-    """Our lease was taken over (we were frozen past its expiry); stop scheduling."""
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def pid_alive(pid: int) -> bool:
@@ -91,7 +55,7 @@ def describe(row: ServiceLease) -> str:
 
 
 def _is_stale(row: ServiceLease, now: datetime, host: str, pid: int) -> bool:
-    if _aware(row.expires_at) <= now:
+    if row.expires_at <= now:
         return True
     # Same host: a dead pid is a crash; our own pid is a previous life of this process slot
     # (a restarted container is PID 1 again and keeps its host name).
@@ -183,7 +147,7 @@ def lease_holder(engine: Engine, name: str = LEASE_NAME) -> ServiceLease | None:
 def last_digest_due(engine: Engine, subscriber: str) -> datetime | None:
     with Session(engine) as session:
         row = session.get(DigestRun, subscriber.lower())
-        return _aware(row.last_due_at) if row else None
+        return row.last_due_at if row else None
 
 
 def mark_digest_due(engine: Engine, subscriber: str, due: datetime, now: datetime) -> None:
@@ -200,4 +164,4 @@ def mark_digest_due(engine: Engine, subscriber: str, due: datetime, now: datetim
 
 def digest_runs(engine: Engine) -> dict[str, datetime]:
     with Session(engine) as session:
-        return {r.subscriber: _aware(r.last_due_at) for r in session.exec(select(DigestRun))}
+        return {r.subscriber: r.last_due_at for r in session.exec(select(DigestRun))}

@@ -60,10 +60,6 @@ def poll_trigger(
     return SteadyIntervalTrigger(seconds=interval, jitter=spread, start_date=start, timezone=UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
-
-
 def plan_polls(
     sources: Iterable[Source],
     last_checked: Mapping[str, datetime | None],
@@ -79,7 +75,7 @@ def plan_polls(
     due: dict[str, datetime] = {}
     intervals: list[float] = []
     for source in sources:
-        last = _aware(last_checked.get(source.id))
+        last = last_checked.get(source.id)
         if last is None:
             due[source.id] = datetime.min.replace(tzinfo=UTC)
         elif source.cron:

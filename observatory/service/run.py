@@ -31,11 +31,10 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from observatory.config import Config, load_config
-from observatory.errors import ConfigError
+from observatory.errors import ConfigError, LeaseLost
 from observatory.service.lease import (
     HEARTBEAT_EVERY,
     Lease,
-    LeaseLost,
     acquire_lease,
     release_lease,
     renew_lease,

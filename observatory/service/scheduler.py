@@ -32,7 +32,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from observatory.config import DIMENSIONS, Config, Source
+from observatory import dimensions
+from observatory.config import Config, Source
 from observatory.fetch import Fetcher
 from observatory.pipeline import OUTCOMES, CheckResult, PollContext, check_source, sync_sources
 from observatory.service import logs
@@ -118,7 +119,7 @@ class SchedulerStatus:
         )
         for outcome in OUTCOMES:
             self.polls.labels(outcome)
-        for dimension in DIMENSIONS:
+        for dimension in dimensions.KEYS:
             self.changes.labels(dimension)
         for result in ("sent", "pending", "failed"):
             self.deliveries.labels(result)

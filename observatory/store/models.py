@@ -16,7 +16,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -24,13 +26,36 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, stored as naive UTC (the column type is a plain ``DateTime``, so the
+    schema is unchanged) and always read back timezone-aware in UTC. Every time column uses it,
+    so no code has to make a value read from the database aware again."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def When(**kw: Any) -> Any:
+    """A SQLModel field of type ``UTCDateTime``."""
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def as_utc(value: datetime) -> datetime:
+    """*value* in UTC; a naive value is taken to be UTC already (the one rule for that)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a ``Z`` (the form every output uses)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    return as_utc(value).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 class SourceState(SQLModel, table=True):
@@ -41,11 +66,11 @@ class SourceState(SQLModel, table=True):
     kind: str
     name: str = ""
     status: str = "unchecked"  # unchecked | ok | error
-    last_checked_at: datetime | None = None
-    last_ok_at: datetime | None = None
-    last_change_at: datetime | None = None
+    last_checked_at: datetime | None = When(default=None)
+    last_ok_at: datetime | None = When(default=None)
+    last_change_at: datetime | None = When(default=None)
     last_error: str | None = None
-    error_since: datetime | None = None
+    error_since: datetime | None = When(default=None)
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None  # sha256 of the last good body: identical bytes skip extraction
@@ -60,7 +85,7 @@ class Check(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(foreign_key="sources.id")
-    started_at: datetime
+    started_at: datetime = When()
     duration_ms: int = 0
     outcome: str  # new | changed | unchanged | not_modified | error
     http_status: int | None = None
@@ -84,7 +109,7 @@ class Snapshot(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(foreign_key="sources.id")
-    fetched_at: datetime
+    fetched_at: datetime = When()
     url: str
     fingerprint: str = Field(index=True)
     blob_hash: str = Field(foreign_key="blobs.hash")
@@ -101,7 +126,7 @@ class ChangeRow(SQLModel, table=True):
     source_id: str = Field(foreign_key="sources.id")
     snapshot_id: int = Field(foreign_key="snapshots.id")
     previous_snapshot_id: int | None = Field(default=None, foreign_key="snapshots.id")
-    detected_at: datetime
+    detected_at: datetime = When()
     kind: str  # added | removed | modified
     location: str = ""
     anchor: str | None = None
@@ -131,7 +156,7 @@ class VolatileBlock(SQLModel, table=True):
 
     source_id: str = Field(foreign_key="sources.id", primary_key=True)
     key: str = Field(primary_key=True)
-    first_seen: datetime
+    first_seen: datetime = When()
 
 
 # Digest delivery (observatory.outbox, observatory.mail):
@@ -154,8 +179,8 @@ class OutboxMessage(SQLModel, table=True):
     state: str = Field(default="pending", index=True)  # pending | sent | failed
     attempts: int = 0
     last_error: str | None = None
-    created_at: datetime
-    sent_at: datetime | None = None
+    created_at: datetime = When()
+    sent_at: datetime | None = When(default=None)
     change_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source_status: dict[str, str | None] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
@@ -175,3 +200,29 @@ class OutboxChange(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("changes.id", ondelete="CASCADE"), primary_key=True)
     )
     subscriber: str
+
+
+# The service's own rows (observatory.service.lease):
+#     service_lease  at most one row per name ("scheduler"): who holds it (host, pid, a random
+#                    token), since when, its last heartbeat and when it expires
+#     digest_runs    per subscriber, the last digest slot (a due time of its cadence) handled
+
+
+class ServiceLease(SQLModel, table=True):
+    __tablename__ = "service_lease"
+
+    name: str = Field(primary_key=True)
+    holder_host: str
+    holder_pid: int
+    token: str
+    since: datetime = When()
+    heartbeat_at: datetime = When()
+    expires_at: datetime = When()
+
+
+class DigestRun(SQLModel, table=True):
+    __tablename__ = "digest_runs"
+
+    subscriber: str = Field(primary_key=True)
+    last_due_at: datetime = When()
+    last_run_at: datetime = When()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from observatory.config import DIMENSIONS
+from observatory.dimensions import KEYS
 
 HINT_EVIDENCE = "source hint"
 _WORD = re.compile(r"\w")
@@ -114,8 +114,7 @@ class Taxonomy:
 
     path: str
     gate: RuleSet
-    dimensions: dict[str, RuleSet]  # ordered as config.DIMENSIONS
-    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    dimensions: dict[str, RuleSet]  # ordered as dimensions.KEYS
 
 
 def tag_text(
@@ -128,14 +127,14 @@ def tag_text(
     the text: a paragraph of Article 60 is about AI and about real-world testing even when its
     own words name neither.
     """
-    unknown = [h for h in hints if h not in DIMENSIONS]
+    unknown = [h for h in hints if h not in KEYS]
     if unknown:
         raise ValueError(f"unknown dimension hint {unknown[0]!r}")
     parts = [_Text.of(t) for t in (text, context) if t]
     if not any(taxonomy.gate.phrases(t, first_only=True) for t in parts):
         return Tagging([], {})
     evidence: dict[str, list[str]] = {}
-    for key in DIMENSIONS:
+    for key in KEYS:
         rules = taxonomy.dimensions.get(key)
         phrases = _merge(rules.phrases(t) for t in parts) if rules else []
         if key in hints:

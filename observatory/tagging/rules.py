@@ -14,13 +14,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from observatory.config import DIMENSIONS, read_yaml, yaml_line
+from observatory.config import read_yaml, yaml_line
+from observatory.dimensions import KEYS
 from observatory.errors import ConfigError
 from observatory.tagging.match import Pattern, RuleSet, Taxonomy
 
 PACKAGED = "observatory/taxonomy.yaml"
 _RULE_KEYS = {"patterns", "case_sensitive", "exclude"}
-_DIMENSION_KEYS = _RULE_KEYS | {"label", "label_2025"}
 _TOP_KEYS = {"version", "gate", "dimensions"}
 _SPACE = "(?:\\s|-)+"  # a space in a pattern: any run of whitespace or hyphens
 
@@ -79,20 +79,15 @@ def parse_taxonomy(text: str, path: str = "taxonomy.yaml") -> Taxonomy:
     if not isinstance(dims, dict) or not dims:
         raise fail("missing 'dimensions' (a mapping of dimension key to patterns)", "dimensions")
     for key in dims:
-        if key not in DIMENSIONS:
-            raise fail(
-                f"unknown dimension {key!r} (known: {', '.join(DIMENSIONS)})", "dimensions", key
-            )
+        if key not in KEYS:
+            raise fail(f"unknown dimension {key!r} (known: {', '.join(KEYS)})", "dimensions", key)
     compiled: dict[str, RuleSet] = {}
-    labels: dict[str, tuple[str, ...]] = {}
-    for key in (k for k in DIMENSIONS if k in dims):
+    for key in (k for k in KEYS if k in dims):
         spec = dims[key] if dims[key] is not None else {}
         if not isinstance(spec, dict):
             raise fail(f"dimension {key!r}: expected a mapping with 'patterns'", "dimensions", key)
-        compiled[key] = _rule_set(key, spec, _DIMENSION_KEYS, fail, ("dimensions", key))
-        names = [spec.get("label") or DIMENSIONS[key], spec.get("label_2025")]
-        labels[key] = tuple(str(n) for n in names if n)
-    return Taxonomy(path=path, gate=gate, dimensions=compiled, labels=labels)
+        compiled[key] = _rule_set(key, spec, _RULE_KEYS, fail, ("dimensions", key))
+    return Taxonomy(path=path, gate=gate, dimensions=compiled)
 
 
 def _rule_set(

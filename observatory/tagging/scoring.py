@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from observatory.config import DIMENSIONS
+from observatory.dimensions import KEYS
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ class Score:
 
 def score(pairs: Iterable[tuple[Collection[str], Collection[str]]]) -> dict[str, Score]:
     """Per-dimension and ``"micro"`` scores of (expected, got) dimension sets."""
-    counts = {key: [0, 0, 0] for key in DIMENSIONS}
+    counts = {key: [0, 0, 0] for key in KEYS}
     for expected, got in pairs:
-        for key in DIMENSIONS:
+        for key in KEYS:
             row = counts[key]
             row[0] += key in expected and key in got
             row[1] += key in got and key not in expected

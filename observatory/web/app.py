@@ -19,8 +19,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from observatory import __version__
-from observatory.config import DIMENSIONS, Config
+from observatory import __version__, dimensions
+from observatory.config import Config
 from observatory.digest.compose import one_line, safe_url
 from observatory.errors import ObservatoryError
 from observatory.store import search
@@ -37,7 +37,7 @@ def make_environment(templates: str | Path | None = None) -> jinja2.Environment:
     env.filters.update(
         safe_url=safe_url, iso=iso, one_line=one_line, diff_html=render.diff_html, when=render.when
     )
-    env.globals.update(dimension_labels=DIMENSIONS, version=__version__)
+    env.globals.update(dimension_labels=dimensions.LABELS, version=__version__)
     return env
 
 

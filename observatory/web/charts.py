@@ -10,13 +10,8 @@ from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
-COLOURS = {
-    "guidance": "#1f6feb",
-    "tools": "#d97706",
-    "collaboration": "#15803d",
-    "experimentation": "#a21caf",
-}
-FALLBACK = "#6b7280"
+from observatory.dimensions import COLOURS
+from observatory.dimensions import FALLBACK_COLOUR as FALLBACK
 
 
 def stacked_bars(

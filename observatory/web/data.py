@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, exists, func, literal, select, text, tuple_
+from sqlalchemy import exists, func, literal, select, text, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from observatory.document import Block, Document
 from observatory.store import search
 from observatory.store.changes import ChangeFilter
-from observatory.store.models import ChangeDimension, ChangeRow, Check, Snapshot
+from observatory.store.models import ChangeDimension, ChangeRow, Check, Snapshot, UTCDateTime
 
 
 @dataclass
@@ -104,7 +104,7 @@ def _before(session: Session, cursor: int) -> Any:
     if detected_at is None:  # the row is gone: fall back to the id alone
         return col(ChangeRow.id) < cursor
     return tuple_(col(ChangeRow.detected_at), col(ChangeRow.id)) < tuple_(
-        literal(detected_at, type_=DateTime(timezone=True)), literal(cursor)
+        literal(detected_at, type_=UTCDateTime()), literal(cursor)
     )
 
 

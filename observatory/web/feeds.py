@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import escape
 
-from observatory.config import DIMENSIONS
+from observatory import dimensions
 from observatory.digest.compose import safe_url
 from observatory.store.models import ChangeRow, iso
 from observatory.web import data, filters, render
@@ -40,7 +40,7 @@ def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 def entry_html(row: ChangeRow) -> str:
     """The entry's content: where, which dimensions, and the word-level diff (escaped HTML)."""
-    dims = ", ".join(DIMENSIONS.get(d, d) for d in row.dimensions) or "none"
+    dims = ", ".join(dimensions.label(d) for d in row.dimensions) or "none"
     where = escape(xml_text(row.location or "(no location)"))
     return (
         f"<p><strong>{where}</strong> ({escape(row.kind)}; dimensions: {escape(dims)})</p>"
@@ -71,7 +71,7 @@ def build_feed(rows: Sequence[ChangeRow], *, base_url: str, self_url: str, title
         if watched:
             _add(entry, "link", rel="related", href=watched)
         for dimension in row.dimensions:
-            _add(entry, "category", term=dimension, label=DIMENSIONS.get(dimension, dimension))
+            _add(entry, "category", term=dimension, label=dimensions.label(dimension))
         _add(entry, "content", entry_html(row), type="html")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 

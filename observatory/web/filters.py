@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from observatory.config import DIMENSIONS
+from observatory import dimensions
 from observatory.errors import UsageError
 from observatory.store.changes import ChangeFilter, parse_when
 
@@ -33,11 +33,10 @@ class Params:
 
     def to_filter(self) -> ChangeFilter:
         """The ChangeFilter these parameters mean; UsageError on a bad date or dimension."""
-        for dimension in self.dimensions:
-            if dimension not in DIMENSIONS:
-                raise UsageError(
-                    f"dimension: unknown key {dimension!r} (known: {', '.join(DIMENSIONS)})"
-                )
+        try:
+            dimensions.check_keys(list(self.dimensions))
+        except ValueError as exc:
+            raise UsageError(f"dimension: {exc}") from None
         return ChangeFilter(
             sources=self.sources,
             dimensions=self.dimensions,

@@ -19,7 +19,6 @@ useful under ``serve`` too.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -31,15 +30,11 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from observatory.config import DIMENSIONS
+from observatory import dimensions
 from observatory.store.models import ChangeDimension, OutboxMessage, SourceState, iso
 
 router = APIRouter()
 OUTBOX_STATES = ("pending", "sent", "failed")
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
 
 def database_facts(engine: Engine, source_ids: set[str] | None) -> dict[str, Any]:
@@ -54,11 +49,11 @@ def database_facts(engine: Engine, source_ids: set[str] | None) -> dict[str, Any
         query = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
         for state, count in session.exec(query):
             outbox[state] = int(count)
-        dims = dict.fromkeys(DIMENSIONS, 0)
+        dims = dict.fromkeys(dimensions.KEYS, 0)
         query2 = select(ChangeDimension.dimension, func.count()).group_by(ChangeDimension.dimension)
         for dimension, count in session.exec(query2):
             dims[dimension] = int(count)
-    checked = [_aware(s.last_checked_at) for s in states if s.last_checked_at]
+    checked = [s.last_checked_at for s in states if s.last_checked_at]
     return {
         "failing": sorted(s.id for s in states if s.status == "error"),
         "sources": len(states),

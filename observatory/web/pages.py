@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from observatory.config import DIMENSIONS
+from observatory import dimensions
 from observatory.store.changes import source_states
 from observatory.store.models import SourceState
 from observatory.web import charts, data, filters
@@ -64,7 +64,7 @@ def dashboard(request: Request) -> HTMLResponse:
     return page(
         request,
         "dashboard.html.j2",
-        chart=charts.stacked_bars(months, series, DIMENSIONS, title="Changes per dimension"),
+        chart=charts.stacked_bars(months, series, dimensions.LABELS, title="Changes per dimension"),
         months=months,
         series=series,
         latest=latest.rows,

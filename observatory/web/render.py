@@ -6,10 +6,12 @@ Every scraped string passes through ``markupsafe.escape`` here before any tag is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup, escape
+
+from observatory.store.models import as_utc
 
 TAGS = {"-": "del", "+": "ins"}
 
@@ -42,6 +44,4 @@ def when(value: datetime | str | None) -> str:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return str(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from observatory.errors import LeaseHeld, LeaseLost
 from observatory.service.lease import (
     LEASE_TTL,
-    LeaseHeld,
-    LeaseLost,
     acquire_lease,
     digest_runs,
     last_digest_due,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import observatory.service.lease  # registers service_lease, digest_runs
 import observatory.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
