@@ -29,7 +29,7 @@ from sqlmodel import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from observatory.config import DIMENSIONS, Config
-from observatory.digest.smtp import SmtpSettings, deliver_pending, store_new_digests
+from observatory.digest import SmtpSettings, deliver_pending, store_new_digests
 from observatory.store.db import open_db
 from observatory.store.models import Blob, ChangeRow, Snapshot, SourceState
 

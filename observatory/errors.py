@@ -3,6 +3,7 @@
     ObservatoryError                 base; ``exit_code`` says what the CLI exits with
     ├── ConfigError                  sources.yaml or taxonomy.yaml is invalid (exit 2)
     ├── UsageError                   a bad argument on the command line (exit 2)
+    │   └── NotFoundError            a lookup by id found nothing: source, subscriber, change
     ├── FetchError                   a poll could not get good content (exit 1)
     │   ├── TransientFetchError      worth retrying: timeout, connection reset, 429, 5xx
     │   └── PermanentFetchError      not worth retrying now: 4xx, too large, blocked target,
@@ -10,6 +11,7 @@
     ├── ExtractError                 bytes that could not become a Document: the select
     │                                region matches nothing, an empty body, a bad PDF (exit 1)
     ├── DeliveryError                a digest could not be delivered (exit 1)
+    ├── StoreError                   the database failed: a migration, a fault, missing data
     ├── LeaseHeld                    another live process holds the scheduler lease (exit 1)
     └── LeaseLost                    our scheduler lease was taken over (exit 1)
 
@@ -63,6 +65,10 @@ class UsageError(ObservatoryError):
     exit_code = 2
 
 
+class NotFoundError(UsageError, LookupError):
+    """A lookup by id found nothing (the one way every lookup fails)."""
+
+
 class FetchError(ObservatoryError):
     def __init__(
         self,
@@ -93,6 +99,10 @@ class ExtractError(ObservatoryError):
 
 class DeliveryError(ObservatoryError):
     pass
+
+
+class StoreError(ObservatoryError):
+    """The database could not do what was asked (not bad input: exit 1)."""
 
 
 class LeaseHeld(ObservatoryError):

@@ -41,11 +41,16 @@ def test_how_it_works_lists_the_modules() -> None:
     for module in (
         "fetch/",
         "extract/",
-        "noise.py",
+        "noise/",
         "store/snapshots.py",
         "diff/",
         "tagging/",
-        "pipeline.py",
+        "digest/",
+        "pipeline/",
+        "store/",
+        "service/",
+        "web/",
+        "config/",
         "cli/",
     ):
         assert f"observatory/{module}" in section

@@ -11,11 +11,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from observatory.cli import main as cli
+from observatory.cli import context as cli
 from observatory.errors import UsageError
 
 if TYPE_CHECKING:
-    from observatory.cli.main import State
+    from observatory.cli.context import State
 
 
 @click.command()
@@ -59,7 +59,7 @@ def digest(state: State, mode: str | None, subscriber: str | None, out: Path | N
         return
     if out is not None:
         raise UsageError("--out goes with --preview")
-    from observatory.digest.smtp import send_digests, smtp_settings_from_env
+    from observatory.digest import send_digests, smtp_settings_from_env
 
     settings = smtp_settings_from_env()
     report = send_digests(engine, config, settings, subscriber=subscriber)
@@ -73,12 +73,10 @@ def digest(state: State, mode: str | None, subscriber: str | None, out: Path | N
 
 
 def _preview(state: State, subscriber: str | None, out: Path | None) -> None:
-    from observatory.digest.compose import make_environment, render_digest
-    from observatory.digest.outbox import prepare_digests
-    from observatory.digest.smtp import _templates_dir
+    from observatory.digest import make_environment, prepare_digests, render_digest
 
     config = state.config
-    env = make_environment(_templates_dir(config))
+    env = make_environment(config.templates_path)
     digests = prepare_digests(state.engine(), config, subscriber=subscriber)
     if not digests:
         click.echo("nothing new for " + (subscriber or "any subscriber"))
@@ -113,7 +111,7 @@ def outbox(state: State, fmt: str, states: tuple[str, ...]) -> None:
     Example:
       observatory outbox --state pending --format json
     """
-    from observatory.digest.outbox import outbox_rows
+    from observatory.digest import outbox_rows
 
     rows = outbox_rows(state.engine(), states)
     if fmt == "json":

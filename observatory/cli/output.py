@@ -1,4 +1,4 @@
-"""Terminal output for the CLI: progress bar, summary and history tables, CSV rows.
+"""Terminal output for the CLI: progress bar, summary and history tables.
 
 Rich renders tables on a terminal and plain text when piped; the progress bar only appears when
 stderr is a terminal, so scripts and logs stay clean.
@@ -6,7 +6,6 @@ stderr is a terminal, so scripts and logs stay clean.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -29,20 +28,6 @@ OUTCOME_STYLE = {
     "not_modified": "green",
     "error": "bold red",
 }
-CSV_FIELDS = [
-    "id",
-    "source",
-    "url",
-    "detected_at",
-    "kind",
-    "location",
-    "title",
-    "added",
-    "removed",
-    "dimensions",
-    "evidence",
-    "diff",
-]
 
 
 @contextmanager
@@ -178,15 +163,3 @@ def print_sources(console: Console, rows: Sequence[dict[str, Any]]) -> None:
         console.print(
             f"[bold red]{row['id']}[/] failing since {since}: {escape(row['last_error'] or '')}"
         )
-
-
-def change_csv_row(row: dict[str, Any]) -> dict[str, str]:
-    """Lists and mappings become JSON text, so a CSV row round-trips."""
-    out: dict[str, str] = {}
-    for key in CSV_FIELDS:
-        value = row.get(key)
-        if isinstance(value, list | dict):
-            out[key] = json.dumps(value, ensure_ascii=False)
-        else:
-            out[key] = "" if value is None else str(value)
-    return out

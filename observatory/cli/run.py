@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from observatory.cli import main as cli
+from observatory.cli import context as cli
 
 if TYPE_CHECKING:
-    from observatory.cli.main import State
+    from observatory.cli.context import State
 
 
 @click.command()

@@ -1,24 +1,22 @@
-"""Load and validate ``sources.yaml`` into typed models.
+"""The typed configuration: sources, subscribers and the whole ``Config``, with validators.
 
-Every setting is declared once, in ``SETTINGS``, with its default and help; the README's
-configuration reference is checked against it by ``tests/test_docs.py``. A bad file raises
-``ConfigError`` naming the file, the line or source id, and the problem; nothing else runs.
+A model refuses unknown keys and bad values with a message that ``config.parse`` turns into a
+``ConfigError`` naming the file, the line and the source.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import soupsieve
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from observatory import dimensions
-from observatory.errors import ConfigError
+from observatory.config.base import Strict
+from observatory.config.settings import Settings
+from observatory.errors import NotFoundError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -45,14 +43,10 @@ def parse_duration(value: str | int | float) -> float:
 
 
 def _check_css(selector: str, field_name: str) -> str:
-    try:
-        soupsieve.compile(selector)
-    except Exception as exc:  # soupsieve raises SelectorSyntaxError and friends
-        first_line = str(exc).splitlines()[0]
-        raise ValueError(
-            f"invalid CSS selector in {field_name}: {selector!r} ({first_line})"
-        ) from None
-    return selector
+    """A selector the extractors can run (cssselect), else ValueError naming the field."""
+    from observatory.extract import check_selector  # only when a source has a selector
+
+    return check_selector(selector, field_name)
 
 
 def _check_cron(expr: str) -> str:
@@ -77,11 +71,7 @@ def infer_kind(url: str) -> str:
     return "page"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Source(_Strict):
+class Source(Strict):
     id: str
     url: str
     kind: Literal["page", "listing", "feed", "pdf"] | None = None
@@ -161,7 +151,7 @@ class Source(_Strict):
         return self.name or self.id
 
 
-class Subscriber(_Strict):
+class Subscriber(Strict):
     email: str
     name: str | None = None
     dimensions: list[str] = Field(default_factory=list)
@@ -197,233 +187,31 @@ class Subscriber(_Strict):
         return None if v is None else check_timezone(v)
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "per_host_delay",
-        1.0,
-        "Seconds between two requests to one host (0 allowed). Requests to one host never overlap.",
-    ),
-    Setting("timeout", 30.0, "Total deadline of one request in seconds, body included."),
-    Setting("max_bytes", 20_000_000, "Cap on a decompressed response body in bytes."),
-    Setting("max_redirects", 5, "Redirects followed per request, each re-checked."),
-    Setting("retries", 2, "Extra attempts after a timeout, a 429 or a 5xx."),
-    Setting("retry_backoff", 2.0, "First back-off in seconds; doubles on each retry."),
-    Setting("retry_after_cap", 120.0, "Longest Retry-After honoured, in seconds."),
-    Setting("concurrency", 8, "Sources polled at once (across hosts)."),
-    Setting("respect_robots", True, "Obey robots.txt of each host."),
-    Setting(
-        "user_agent",
-        "Observatory/0.1 (+https://github.com/observatory-eu/observatory)",
-        "User-Agent sent with every request; keep a contact URL in it.",
-    ),
-    Setting(
-        "recheck_on_change",
-        True,
-        "Fetch again at once when a change is found and "
-        "ignore blocks that differ between the two fetches (volatile content).",
-    ),
-    Setting("pdf_max_pages", 400, "Pages of a PDF that are read."),
-    Setting("pdf_timeout", 60.0, "Seconds allowed to extract text from one PDF."),
-    Setting("taxonomy", None, "Path of a taxonomy.yaml that replaces the packaged one."),
-    Setting("timezone", "Europe/Amsterdam", "Time zone of digest schedules."),
-    Setting("templates", None, "Folder of Jinja2 templates that override the packaged ones."),
-    Setting("public_url", None, "Public address of the web view, for links in digests."),
-)
-_SETTING_NAMES = {s.name for s in SETTINGS}
-
-
-class Settings(_Strict):
-    per_host_delay: float = 1.0
-    timeout: float = 30.0
-    max_bytes: int = 20_000_000
-    max_redirects: int = 5
-    retries: int = 2
-    retry_backoff: float = 2.0
-    retry_after_cap: float = 120.0
-    concurrency: int = 8
-    respect_robots: bool = True
-    user_agent: str = SETTINGS[9].default
-    recheck_on_change: bool = True
-    pdf_max_pages: int = 400
-    pdf_timeout: float = 60.0
-    taxonomy: str | None = None
-    timezone: str = "Europe/Amsterdam"
-    templates: str | None = None
-    public_url: str | None = None
-
-    @field_validator("per_host_delay", "retry_backoff", "retry_after_cap")
-    @classmethod
-    def _non_negative(cls, v: float) -> float:
-        if v < 0:
-            raise ValueError("must be 0 or more")
-        return v
-
-    @field_validator("timeout", "pdf_timeout")
-    @classmethod
-    def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be more than 0")
-        return v
-
-    @field_validator("max_bytes", "concurrency", "pdf_max_pages")
-    @classmethod
-    def _positive_int(cls, v: int) -> int:
-        if v <= 0:
-            raise ValueError("must be more than 0")
-        return v
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}") from None
-        return v
-
-
-class Config(_Strict):
+class Config(Strict):
     sources: list[Source] = Field(default_factory=list)
     subscribers: list[Subscriber] = Field(default_factory=list)
     settings: Settings = Field(default_factory=Settings)
     path: str | None = None
 
     def source(self, source_id: str) -> Source:
+        """The source with this id; ``NotFoundError`` (exit 2) when there is none."""
         for s in self.sources:
             if s.id == source_id:
                 return s
-        raise KeyError(source_id)
+        raise NotFoundError(f"unknown source id {source_id!r} (see `observatory sources`)")
 
     @property
     def base_dir(self) -> Path:
         return Path(self.path).parent if self.path else Path.cwd()
 
+    @property
+    def taxonomy_path(self) -> Path | None:
+        """``settings.taxonomy`` relative to the file's folder; None: the packaged taxonomy."""
+        taxonomy = self.settings.taxonomy
+        return self.base_dir / taxonomy if taxonomy else None
 
-def yaml_line(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
-    """1-based line of the YAML node at ``path`` (keys and indexes), or of its nearest parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-            if match is None:
-                match = next((k for k, _ in node.value if getattr(k, "value", None) == part), None)
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            match = node.value[part]
-        else:
-            match = None
-        if match is None:
-            break
-        node = match
-        line = node.start_mark.line + 1
-    return line
-
-
-def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
-    """The data and the node tree (for line numbers) of a YAML text; ConfigError on bad syntax."""
-    try:
-        return yaml.safe_load(text), yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            f"YAML syntax error: {problem}", path=path, line=mark.line + 1 if mark else None
-        ) from None
-
-
-def parse_config(text: str, path: str = "sources.yaml") -> Config:
-    """Parse and validate the text of a sources.yaml; raise ConfigError on any problem."""
-    data, tree = read_yaml(text, path)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            "expected a mapping with 'sources', 'subscribers' and 'settings'", path=path
-        )
-    unknown_settings = (
-        set((data.get("settings") or {}).keys()) - _SETTING_NAMES
-        if isinstance(data.get("settings"), dict)
-        else set()
-    )
-    for key in sorted(unknown_settings):
-        raise ConfigError(
-            f"unknown setting {key!r}", path=path, line=yaml_line(tree, ("settings", key))
-        )
-    for key in ("sources", "subscribers"):
-        if data.get(key) is None:
-            data.pop(key, None)
-    if data.get("settings") is None:
-        data.pop("settings", None)
-    try:
-        config = Config.model_validate({**data, "path": path})
-    except ValidationError as exc:
-        raise _config_error(exc, data, tree, path) from None
-    _check_references(config, tree, path)
-    return config
-
-
-def _config_error(
-    exc: ValidationError, data: dict[str, Any], tree: yaml.Node | None, path: str
-) -> ConfigError:
-    err = exc.errors()[0]
-    loc = tuple(err["loc"])
-    source_id = None
-    if len(loc) >= 2 and loc[0] in ("sources", "subscribers") and isinstance(loc[1], int):
-        entries = data.get(loc[0]) or []
-        if loc[1] < len(entries) and isinstance(entries[loc[1]], dict):
-            entry = entries[loc[1]]
-            source_id = entry.get("id") if loc[0] == "sources" else entry.get("email")
-    field = ".".join(str(p) for p in loc if not isinstance(p, int)) or "file"
-    if err["type"] == "missing":
-        message = f"missing required key {loc[-1]!r}"
-    elif err["type"] == "extra_forbidden":
-        message = f"unknown key {loc[-1]!r}"
-    else:
-        message = str(err["msg"]).removeprefix("Value error, ")
-        message = f"{field}: {message}"
-    if loc and loc[0] == "subscribers" and source_id:
-        message = f"subscriber {source_id}: {message}"
-        source_id = None
-    return ConfigError(message, path=path, source_id=source_id, line=yaml_line(tree, loc))
-
-
-def _check_references(config: Config, tree: yaml.Node | None, path: str) -> None:
-    seen: dict[str, int] = {}
-    for index, source in enumerate(config.sources):
-        if source.id in seen:
-            raise ConfigError(
-                f"duplicate source id (first at entry {seen[source.id] + 1})",
-                path=path,
-                source_id=source.id,
-                line=yaml_line(tree, ("sources", index)),
-            )
-        seen[source.id] = index
-    for index, sub in enumerate(config.subscribers):
-        for sid in sub.sources:
-            if sid not in seen:
-                raise ConfigError(
-                    f"subscriber {sub.email}: unknown source id {sid!r}",
-                    path=path,
-                    line=yaml_line(tree, ("subscribers", index, "sources")),
-                )
-
-
-def load_config(path: str | Path) -> Config:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read file: {exc}", path=str(p)) from None
-    return parse_config(text, str(p))
+    @property
+    def templates_path(self) -> Path | None:
+        """``settings.templates`` relative to the file's folder; None: the packaged templates."""
+        templates = self.settings.templates
+        return self.base_dir / templates if templates else None

@@ -20,8 +20,9 @@ from email.utils import format_datetime, make_msgid
 
 from observatory.config import Subscriber
 from observatory.digest.cache import BoundedCache
-from observatory.digest.compose import RenderedDigest, one_line
+from observatory.digest.render import RenderedDigest
 from observatory.store.models import as_utc
+from observatory.templating import one_line
 
 QP_BUDGET = 24_000_000  # characters of encoded entries kept per run
 

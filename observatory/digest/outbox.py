@@ -1,155 +1,29 @@
-"""The digest outbox: what each subscriber is owed, and the stored messages that carry it.
+"""The digest outbox: the stored messages, their claims on changes, and their delivery state.
 
-``prepare_digests`` reads the database and asks ``observatory.digest`` what each subscriber
-should get; ``store_digest`` writes the finished message (its exact bytes and Message-ID) and
-claims its changes in one transaction, *before* anything is sent. The claim is unique per
-(subscriber, change), so a change can ride in only one pending or sent message to a subscriber;
-a message that fails permanently releases its claims, so a later digest carries those changes.
-
-The message itself (headers, quoted-printable bodies, SMTP bytes) is built by
-``observatory.mime``; its names stay importable from here.
-
-A subscriber's first digest looks back ``FIRST_DIGEST_LOOKBACK``; after that the window starts
-where their first digest did, so nothing detected later is ever skipped.
+``store_digest`` writes the finished message (its exact bytes, built by ``digest.mime``, and its
+Message-ID) and claims its changes in one transaction, *before* anything is sent. The claim is
+unique per (subscriber, change), so a change can ride in only one pending or sent message to a
+subscriber; a message that fails permanently releases its claims, so a later digest carries
+those changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, insert, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from observatory.config import Config, Subscriber
 from observatory.digest.cache import BoundedCache
-from observatory.digest.compose import (
-    READING_ORDER,
-    Digest,
-    RenderedDigest,
-    compose_digest,
-    one_line,
-)
-from observatory.digest.mime import QP_BUDGET as QP_BUDGET  # re-exported, as are the names below
-from observatory.digest.mime import _qp as _qp
-from observatory.digest.mime import build_message as build_message
-from observatory.digest.mime import new_message_id as new_message_id
-from observatory.digest.mime import parse_address as parse_address
-from observatory.digest.mime import quoted_printable as quoted_printable
-from observatory.digest.mime import smtp_bytes as smtp_bytes
-from observatory.errors import UsageError
-from observatory.store.changes import change_to_dict, source_states
-from observatory.store.models import ChangeRow, OutboxChange, OutboxMessage, iso, utcnow
-
-FIRST_DIGEST_LOOKBACK = timedelta(days=7)
-
-
-def select_subscribers(config: Config, email: str | None) -> list[Subscriber]:
-    if email is None:
-        return list(config.subscribers)
-    chosen = [s for s in config.subscribers if s.email.lower() == email.lower()]
-    if not chosen:
-        raise UsageError(f"no subscriber {email!r} in the configuration")
-    return chosen
-
-
-def prepare_digests(
-    engine: Engine, config: Config, *, subscriber: str | None = None, now: datetime | None = None
-) -> list[Digest]:
-    """The digest each selected subscriber should get now (only those with news)."""
-    return list(iter_digests(engine, config, subscriber=subscriber, now=now))
-
-
-def iter_digests(
-    engine: Engine, config: Config, *, subscriber: str | None = None, now: datetime | None = None
-) -> Iterator[Digest]:
-    """Like ``prepare_digests``, one digest at a time (they share the change dicts)."""
-    now = now or utcnow()
-    subscribers = select_subscribers(config, subscriber)
-    if not subscribers:
-        return
-    emails = [s.email for s in subscribers]
-    with Session(engine) as session:
-        first = dict(
-            session.exec(
-                select(OutboxMessage.subscriber, func.min(OutboxMessage.created_at))
-                .where(col(OutboxMessage.subscriber).in_(emails))
-                .group_by(OutboxMessage.subscriber)
-            ).all()
-        )
-        latest_ids = (
-            select(func.max(OutboxMessage.id))
-            .where(OutboxMessage.state != "failed")
-            .group_by(OutboxMessage.subscriber)
-        )
-        previous = {
-            m.subscriber: m.source_status
-            for m in session.exec(
-                select(OutboxMessage)
-                .where(col(OutboxMessage.id).in_(latest_ids))
-                .where(col(OutboxMessage.subscriber).in_(emails))
-            )
-        }
-        starts = {e: (first[e] if e in first else now) - FIRST_DIGEST_LOOKBACK for e in emails}
-        rows = session.exec(
-            select(ChangeRow)
-            .where(ChangeRow.detected_at >= min(starts.values()))
-            .order_by(col(ChangeRow.id))
-        )
-        candidates = [change_to_dict(r) for r in rows]
-        claimed: dict[str, set[int]] = {e: set() for e in emails}
-        if candidates:
-            for email, change_id in session.exec(
-                select(OutboxChange.subscriber, OutboxChange.change_id)
-                .where(OutboxChange.change_id >= candidates[0]["id"])
-                .where(col(OutboxChange.subscriber).in_(emails))
-            ):
-                claimed[email].add(change_id)
-    states = source_states(engine, config)
-    pools = _Pools(candidates)
-    for sub in subscribers:
-        since = iso(starts[sub.email]) or ""
-        taken = claimed[sub.email]
-        pool = pools.for_subscriber(sub)
-        if taken or since > pools.earliest:
-            pool = [c for c in pool if c["id"] not in taken and c["detected_at"] >= since]
-        digest = compose_digest(
-            sub,
-            pool,
-            states,
-            previous.get(sub.email),
-            timezone=sub.timezone or config.settings.timezone,
-            now=now,
-        )
-        if digest is not None:
-            yield digest  # one at a time: a digest shares the change dicts, never copies them
-
-
-class _Pools:
-    """The candidate changes in reading order, indexed by source and by dimension once, so each
-    subscriber's digest starts from the changes their filters can match, not from all of them.
-    """
-
-    def __init__(self, candidates: list[dict[str, Any]]) -> None:
-        self.all = sorted(candidates, key=READING_ORDER)
-        self.earliest = min((c["detected_at"] for c in candidates), default="")
-        self.by_source: dict[str, list[dict[str, Any]]] = {}
-        self.by_dimension: dict[str, list[dict[str, Any]]] = {}
-        for change in self.all:
-            self.by_source.setdefault(change["source"], []).append(change)
-            for dimension in set(change["dimensions"]):
-                self.by_dimension.setdefault(dimension, []).append(change)
-
-    def for_subscriber(self, subscriber: Subscriber) -> list[dict[str, Any]]:
-        """A superset of the changes *subscriber* follows (``compose_digest`` filters exactly)."""
-        if subscriber.sources:
-            return [c for s in sorted(set(subscriber.sources)) for c in self.by_source.get(s, [])]
-        if len(subscriber.dimensions) == 1:
-            return self.by_dimension.get(subscriber.dimensions[0], [])
-        return self.all
+from observatory.digest.compose import Digest
+from observatory.digest.mime import build_message, new_message_id, smtp_bytes
+from observatory.digest.render import RenderedDigest
+from observatory.store.models import OutboxChange, OutboxMessage, iso, utcnow
+from observatory.templating import one_line
 
 
 def store_digest(
@@ -198,23 +72,11 @@ def store_digest(
 
 
 def _claim(session: Session, row_id: int, subscriber: str, change_ids: Sequence[int]) -> None:
-    """One claim row per change, in one statement that reads the stored ``change_ids``."""
-    table = OutboxChange.__tablename__
-    connection = session.connection()
-    try:
-        connection.exec_driver_sql(
-            f"INSERT INTO {table} (message_id, change_id, subscriber) "
-            "SELECT outbox.id, ids.value, outbox.subscriber "
-            "FROM outbox, json_each(outbox.change_ids) AS ids WHERE outbox.id = ?",
-            (row_id,),
-        )
-    except OperationalError as exc:  # an SQLite built without JSON: one executemany instead
-        if "json_each" not in str(exc):
-            raise
-        connection.exec_driver_sql(
-            f"INSERT INTO {table} (message_id, change_id, subscriber) VALUES (?, ?, ?)",
-            [(row_id, cid, subscriber) for cid in change_ids],
-        )
+    """One claim row per change (a unique index refuses a change claimed twice)."""
+    rows = [
+        {"message_id": row_id, "change_id": cid, "subscriber": subscriber} for cid in change_ids
+    ]
+    session.execute(insert(OutboxChange), rows)
 
 
 def pending_messages(engine: Engine, subscriber: str | None = None) -> list[OutboxMessage]:

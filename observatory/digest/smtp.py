@@ -22,23 +22,14 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from observatory.config import Config
-from observatory.digest.compose import BoundedCache, FragmentCache, make_environment, render_digest
-from observatory.digest.outbox import (
-    QP_BUDGET,
-    iter_digests,
-    load_pending,
-    parse_address,
-    pending_ids,
-    record_attempt,
-    store_digest,
-)
+from observatory.digest.mime import parse_address
+from observatory.digest.outbox import load_pending, pending_ids, record_attempt
 from observatory.errors import DeliveryError, UsageError
+from observatory.store.models import OutboxMessage
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -150,6 +141,89 @@ def _reply_code(exc: Exception) -> tuple[int | None, str]:
     return None, str(exc) or type(exc).__name__
 
 
+class _Courier:
+    """One SMTP connection, opened when first needed and reopened after a cut; each message
+    ends in a named outcome that is recorded before the next one starts."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: SmtpSettings,
+        context: ssl.SSLContext | None,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.engine, self.settings, self.context, self.sleep = engine, settings, context, sleep
+        self.smtp: smtplib.SMTP | None = None
+        self.report = DeliveryReport()
+
+    def deliver(self, message: OutboxMessage) -> bool:
+        """Send one message, retrying transient replies; False when the connection is gone."""
+        assert message.id is not None
+        for attempt in range(self.settings.retries + 1):
+            try:
+                smtp = self._connection()
+            except (OSError, smtplib.SMTPException, DeliveryError) as exc:
+                where = f"{self.settings.host}:{self.settings.port}"
+                return self._cut(message, f"cannot connect to {where}: {_reply_code(exc)[1]}")
+            try:
+                smtp.sendmail(self.settings.mail_from, [message.subscriber], message.raw)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+                code, reason = _reply_code(exc)
+                if code is not None and 500 <= code < 600:
+                    self._failed(message, reason)
+                    return True
+                if not self._retry_later(message, reason, attempt):
+                    return True
+            except (OSError, smtplib.SMTPException) as exc:  # session cut mid-message
+                self.close()
+                return self._cut(message, _reply_code(exc)[1], shown=message.subscriber)
+            else:
+                record_attempt(self.engine, message.id, state="sent")
+                self.report.sent.append(message.message_id)
+                return True
+        return True
+
+    def _connection(self) -> smtplib.SMTP:
+        if self.smtp is None:
+            self.smtp = open_smtp(self.settings, self.context)
+        return self.smtp
+
+    def _failed(self, message: OutboxMessage, reason: str) -> None:
+        """A permanent reply (5xx): the message fails and releases its changes."""
+        assert message.id is not None
+        record_attempt(self.engine, message.id, state="failed", error=reason)
+        self.report.failed.append(message.message_id)
+        self.report.errors.append(f"{message.subscriber}: {reason}")
+
+    def _retry_later(self, message: OutboxMessage, reason: str, attempt: int) -> bool:
+        """A transient reply (4xx): back off and try again (True), or leave it pending."""
+        assert message.id is not None
+        record_attempt(self.engine, message.id, state="pending", error=reason)
+        self.close()  # a 421 closes the session; start clean either way
+        if attempt < self.settings.retries:
+            self.sleep(self.settings.backoff * 2**attempt)
+            return True
+        self.report.pending.append(message.message_id)
+        self.report.errors.append(f"{message.subscriber}: {reason} (still pending)")
+        return False
+
+    def _cut(self, message: OutboxMessage, reason: str, shown: str = "") -> bool:
+        """No connection, or it broke mid-message: this and the rest stay pending."""
+        assert message.id is not None
+        record_attempt(self.engine, message.id, state="pending", error=reason)
+        self.report.errors.append(f"{shown}: {reason}" if shown else reason)
+        return False
+
+    def close(self, polite: bool = False) -> None:
+        if self.smtp is None:
+            return
+        try:
+            self.smtp.quit() if polite else self.smtp.close()
+        except (OSError, smtplib.SMTPException):
+            self.smtp.close()
+        self.smtp = None
+
+
 def deliver_pending(
     engine: Engine,
     settings: SmtpSettings,
@@ -159,114 +233,14 @@ def deliver_pending(
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
     """Send every pending message (of one subscriber, or all) over one SMTP connection."""
-    report = DeliveryReport()
-    smtp: smtplib.SMTP | None = None
+    courier = _Courier(engine, settings, context, sleep)
     messages = pending_ids(engine, subscriber)  # one message in memory at a time
     try:
         for index, (row_id, _) in enumerate(messages):
             message = load_pending(engine, row_id)
-            if message is None:
-                continue
-            assert message.id is not None
-            for attempt in range(settings.retries + 1):
-                try:
-                    if smtp is None:
-                        smtp = open_smtp(settings, context)
-                except (OSError, smtplib.SMTPException, DeliveryError) as exc:
-                    reason = (
-                        f"cannot connect to {settings.host}:{settings.port}: {_reply_code(exc)[1]}"
-                    )
-                    record_attempt(engine, message.id, state="pending", error=reason)
-                    report.errors.append(reason)
-                    report.pending += [mid for _, mid in messages[index:]]
-                    return report
-                try:
-                    smtp.sendmail(settings.mail_from, [message.subscriber], message.raw)
-                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                    code, reason = _reply_code(exc)
-                    if code is not None and 500 <= code < 600:
-                        record_attempt(engine, message.id, state="failed", error=reason)
-                        report.failed.append(message.message_id)
-                        report.errors.append(f"{message.subscriber}: {reason}")
-                        break
-                    record_attempt(engine, message.id, state="pending", error=reason)
-                    _drop(smtp)  # a 421 closes the session; start clean either way
-                    smtp = None
-                    if attempt < settings.retries:
-                        sleep(settings.backoff * 2**attempt)
-                        continue
-                    report.pending.append(message.message_id)
-                    report.errors.append(f"{message.subscriber}: {reason} (still pending)")
-                except (OSError, smtplib.SMTPException) as exc:  # session cut mid-message
-                    reason = _reply_code(exc)[1]
-                    record_attempt(engine, message.id, state="pending", error=reason)
-                    _drop(smtp)
-                    smtp = None
-                    report.errors.append(f"{message.subscriber}: {reason}")
-                    report.pending += [mid for _, mid in messages[index:]]
-                    return report
-                else:
-                    record_attempt(engine, message.id, state="sent")
-                    report.sent.append(message.message_id)
-                    break
+            if message is not None and not courier.deliver(message):
+                courier.report.pending += [mid for _, mid in messages[index:]]
+                break
     finally:
-        if smtp is not None:
-            _drop(smtp, polite=True)
-    return report
-
-
-def _drop(smtp: smtplib.SMTP | None, polite: bool = False) -> None:
-    if smtp is None:
-        return
-    try:
-        smtp.quit() if polite else smtp.close()
-    except (OSError, smtplib.SMTPException):
-        smtp.close()
-
-
-def store_new_digests(
-    engine: Engine,
-    config: Config,
-    settings: SmtpSettings,
-    *,
-    subscriber: str | None = None,
-    now: datetime | None = None,
-) -> int:
-    """Render and store (not send) the digests owed now; the number stored.
-
-    Digests are rendered one at a time; the entries they share are rendered and encoded once
-    per run (both caches are bounded and dropped at the end).
-    """
-    env = make_environment(_templates_dir(config))
-    fragments, encoded = FragmentCache(), BoundedCache(QP_BUDGET)
-    stored = 0
-    for digest in iter_digests(engine, config, subscriber=subscriber, now=now):
-        rendered = render_digest(
-            digest, env, public_url=config.settings.public_url, fragments=fragments
-        )
-        if store_digest(
-            engine, digest, rendered, mail_from=settings.mail_from, now=now, encoded=encoded
-        ):
-            stored += 1
-    return stored
-
-
-def send_digests(
-    engine: Engine,
-    config: Config,
-    settings: SmtpSettings,
-    *,
-    subscriber: str | None = None,
-    now: datetime | None = None,
-    context: ssl.SSLContext | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> DeliveryReport:
-    """Store what is owed now, then deliver everything pending (earlier leftovers included)."""
-    store_new_digests(engine, config, settings, subscriber=subscriber, now=now)
-    return deliver_pending(engine, settings, subscriber=subscriber, context=context, sleep=sleep)
-
-
-def _templates_dir(config: Config) -> Path | None:
-    if not config.settings.templates:
-        return None
-    return config.base_dir / config.settings.templates
+        courier.close(polite=True)
+    return courier.report

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from observatory.document import Document
 from observatory.errors import ExtractError
 from observatory.extract._base import ExtractOptions, Extractor
+from observatory.extract._tree import check_selector
 from observatory.extract.eurlex import extract_eurlex, looks_like_eurlex
 from observatory.extract.feed import extract_feed
 from observatory.extract.html import extract_page
@@ -27,7 +28,7 @@ from observatory.extract.listing import extract_listing
 from observatory.extract.pdf import extract_pdf
 from observatory.extract.text import extract_text
 
-__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "choose", "extract"]
+__all__ = ["EXTRACTORS", "ExtractOptions", "Extractor", "check_selector", "choose", "extract"]
 
 EXTRACTORS: dict[str, Extractor] = {
     "page": extract_page,

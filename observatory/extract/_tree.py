@@ -3,10 +3,9 @@
 lxml parses the bytes with the encoding BeautifulSoup would have chosen (the HTTP charset, then
 a BOM, then ``<meta charset>``, then a guess, then UTF-8 and Windows-1252; bs4's own
 ``EncodingDetector`` gives the order), and CSS selectors run as XPath compiled once per
-selector by cssselect. Everything here reproduces what the BeautifulSoup implementation
-(``_bs4_reference``) saw, so both give the same Documents; ``css_xpath`` returns None for a
-selector whose meaning the two CSS engines might not share, and the extractors then take the
-BeautifulSoup path for that call.
+selector by cssselect. This is the only extraction path; the configuration refuses a selector
+that cssselect cannot run (``check_selector``), so every configured selector runs here. The
+tests keep the earlier BeautifulSoup implementation as an oracle (``tests/extract``).
 """
 
 from __future__ import annotations
@@ -16,20 +15,8 @@ from collections.abc import Iterator, Sequence
 from typing import TypeAlias
 from urllib.parse import urljoin, urlsplit
 
-import soupsieve
 from bs4.dammit import EncodingDetector
 from cssselect import HTMLTranslator, SelectorError, parse
-from cssselect.parser import (
-    Attrib,
-    Class,
-    CombinedSelector,
-    Element,
-    Function,
-    Hash,
-    Negation,
-    Pseudo,
-    Tree,
-)
 from lxml import etree
 
 from observatory.errors import ExtractError
@@ -71,65 +58,38 @@ def parse_html(body: bytes, content_type: str = "") -> El:
 
 # --- CSS --------------------------------------------------------------------------------------
 
-_PSEUDOS = frozenset(
-    {"first-child", "last-child", "only-child", "first-of-type", "last-of-type", "only-of-type"}
-)
-_FUNCTIONS = frozenset({"nth-child", "nth-last-child", "nth-of-type", "nth-last-of-type"})
-# Attributes bs4 stores as lists (soupsieve matches their values joined by one space), and
-# ``type``, whose value soupsieve compares case-insensitively in HTML.
-_SPECIAL_ATTRS = frozenset(
-    {"class", "rel", "rev", "accept-charset", "headers", "accesskey", "dropzone", "type"}
-)
-
-
-def _plain(tree: Tree) -> bool:
-    """Is this cssselect tree made only of parts soupsieve and cssselect read the same way?"""
-    if isinstance(tree, Element):
-        return tree.namespace is None
-    if isinstance(tree, Class | Hash):
-        return _plain(tree.selector)
-    if isinstance(tree, Attrib):
-        if tree.namespace is not None or tree.flag is not None:
-            return False
-        if tree.operator != "exists":
-            value = tree.value.value if tree.value is not None else ""
-            if not value or tree.attrib.lower() in _SPECIAL_ATTRS:
-                return False
-        return _plain(tree.selector)
-    if isinstance(tree, Pseudo):
-        return tree.ident.lower() in _PSEUDOS and _plain(tree.selector)
-    if isinstance(tree, Function):
-        return tree.name.lower() in _FUNCTIONS and _plain(tree.selector)
-    if isinstance(tree, Negation):
-        return _plain(tree.selector) and _plain(tree.subselector)
-    if isinstance(tree, CombinedSelector):
-        return tree.combinator in " >+~" and _plain(tree.selector) and _plain(tree.subselector)
-    return False
-
 
 @functools.lru_cache(maxsize=512)
-def css_xpath(selector: str) -> etree.XPath | None:
-    """Compiled XPath matching ``selector`` in a whole document, or None (use soupsieve)."""
+def css_xpath(selector: str) -> etree.XPath:
+    """Compiled XPath matching ``selector`` in a whole document; ValueError when cssselect
+    cannot run it (a syntax error, a pseudo-element, an unsupported pseudo-class)."""
     try:
-        soupsieve.compile(selector)  # what soupsieve refuses, the bs4 path reports
         parsed = parse(selector)
-        if not all(s.pseudo_element is None and _plain(s.parsed_tree) for s in parsed):
-            return None
+        if any(s.pseudo_element is not None for s in parsed):
+            raise ValueError("pseudo-elements such as ::first-line select no element")
         translator = HTMLTranslator()
         paths = [translator.selector_to_xpath(s, prefix="descendant-or-self::") for s in parsed]
         return etree.XPath(" | ".join(paths))
-    except (SelectorError, etree.XPathError, Exception):  # any doubt: the soupsieve path
-        return None
+    except (SelectorError, etree.XPathError) as exc:
+        first_line = (str(exc) or type(exc).__name__).splitlines()[0]
+        raise ValueError(first_line) from None
 
 
-def all_compile(selectors: Sequence[str | None]) -> bool:
-    return all(s is None or css_xpath(s) is not None for s in selectors)
+def check_selector(selector: str, field_name: str) -> str:
+    """*selector* if it can run, else ValueError naming the field (configuration validation)."""
+    try:
+        css_xpath(selector)
+    except ValueError as exc:
+        raise ValueError(f"invalid CSS selector in {field_name}: {selector!r} ({exc})") from None
+    return selector
 
 
 def select_all(root: El, selector: str) -> list[El]:
     """Matches of ``selector`` in document order, anywhere in ``root``'s tree, root included."""
-    xpath = css_xpath(selector)
-    assert xpath is not None, "callers check all_compile() first"
+    try:
+        xpath = css_xpath(selector)
+    except ValueError as exc:  # the configuration refuses these; a direct caller may not
+        raise ExtractError(f"invalid CSS selector {selector!r} ({exc})") from None
     found = xpath(root.getroottree().getroot())
     assert isinstance(found, list)
     return [e for e in found if isinstance(e.tag, str)]  # an element selector finds elements

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from observatory.document import Block, Document
 from observatory.errors import ExtractError
-from observatory.extract import _bs4_reference, _tree
+from observatory.extract import _tree
 from observatory.extract._base import ExtractOptions, clean
 from observatory.extract._tree import STRING_CONTAINERS, El
 
@@ -176,8 +176,6 @@ def _first_with_id(root: El, wanted: str) -> El | None:
 
 
 def extract_eurlex(body: bytes, opts: ExtractOptions) -> Document:
-    if not _tree.all_compile([opts.select, *opts.ignore]):
-        return _bs4_reference.extract_eurlex_bs4(body, opts)
     root = _tree.parse_html(body, opts.content_type)
     chrome = [_first_with_id(root, i) for i in _CHROME_IDS] + list(root.iter(*_EXTENSION_TAGS))
     for element in chrome:

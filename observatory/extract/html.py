@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from observatory.document import Block, Document
 from observatory.errors import ExtractError
-from observatory.extract import _bs4_reference, _tree
+from observatory.extract import _tree
 from observatory.extract._base import ExtractOptions, clean, meaningful_id
 from observatory.extract._tree import El
 
@@ -152,10 +152,7 @@ def blocks_of(region: El) -> list[Block]:
 
 
 def prepare(body: bytes, opts: ExtractOptions) -> tuple[El, El, str]:
-    """Parse, pick the region, remove noise: (root, region, base URL).
-
-    Callers check ``_tree.all_compile`` on the selectors first (else they use the bs4 path).
-    """
+    """Parse, pick the region, remove noise: (root, region, base URL)."""
     root = _tree.parse_html(body, opts.content_type)
     region = _tree.select_region(root, opts.select)
     _tree.remove_noise(region, opts.ignore)
@@ -163,8 +160,6 @@ def prepare(body: bytes, opts: ExtractOptions) -> tuple[El, El, str]:
 
 
 def extract_page(body: bytes, opts: ExtractOptions) -> Document:
-    if not _tree.all_compile([opts.select, *opts.ignore]):
-        return _bs4_reference.extract_page_bs4(body, opts)
     root, region, base = prepare(body, opts)
     blocks = blocks_of(region)
     if not blocks:

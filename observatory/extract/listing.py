@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from observatory.document import Document, Item
 from observatory.errors import ExtractError
-from observatory.extract import _bs4_reference, _tree
+from observatory.extract import _tree
 from observatory.extract._base import DATE, ExtractOptions, absolute_http, clean
 from observatory.extract._tree import El
 from observatory.extract.html import prepare
@@ -61,8 +61,6 @@ def item_of(tag: El, base: str) -> Item | None:
 def extract_listing(body: bytes, opts: ExtractOptions) -> Document:
     if not opts.items:
         raise ExtractError("a listing needs an 'items' selector (CSS of one item)")
-    if not _tree.all_compile([opts.select, opts.items, *opts.ignore]):
-        return _bs4_reference.extract_listing_bs4(body, opts)
     root, region, base = prepare(body, opts)
     matches = _tree.select_in(region, opts.items)
     if not matches:

@@ -85,36 +85,46 @@ def acquire_lease(
     with Session(engine) as session:
         current = session.get(ServiceLease, name)
         if current is None:
-            session.add(fresh)
-            try:
-                session.commit()
-            except IntegrityError:  # another starter inserted first
-                session.rollback()
-                current = session.get(ServiceLease, name)
-                assert current is not None
-                raise LeaseHeld(f"the scheduler lease is held by {describe(current)}") from None
-            return Lease(name, host, pid, token, now)
-        if not _is_stale(current, now, host, pid):
+            _insert(session, fresh)
+        elif _is_stale(current, now, host, pid):
+            _take_over(session, current.token, fresh)
+        else:
             raise LeaseHeld(f"the scheduler lease is held by {describe(current)}")
-        taken = session.execute(
-            update(ServiceLease)
-            .where(ServiceLease.name == name, ServiceLease.token == current.token)  # type: ignore[arg-type]
-            .values(
-                holder_host=host,
-                holder_pid=pid,
-                token=token,
-                since=now,
-                heartbeat_at=now,
-                expires_at=now + LEASE_TTL,
-            )
-        )
-        session.commit()
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
-            session.expire_all()
-            winner = session.get(ServiceLease, name)
-            holder = describe(winner) if winner else "another process"
-            raise LeaseHeld(f"the scheduler lease is held by {holder}")
     return Lease(name, host, pid, token, now)
+
+
+def _insert(session: Session, fresh: ServiceLease) -> None:
+    """A first lease row; LeaseHeld when another starter inserted first."""
+    session.add(fresh)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        current = session.get(ServiceLease, fresh.name)
+        assert current is not None
+        raise LeaseHeld(f"the scheduler lease is held by {describe(current)}") from None
+
+
+def _take_over(session: Session, stale_token: str, fresh: ServiceLease) -> None:
+    """Compare-and-swap on the stale row's token; LeaseHeld when another starter won."""
+    taken = session.execute(
+        update(ServiceLease)
+        .where(ServiceLease.name == fresh.name, ServiceLease.token == stale_token)  # type: ignore[arg-type]
+        .values(
+            holder_host=fresh.holder_host,
+            holder_pid=fresh.holder_pid,
+            token=fresh.token,
+            since=fresh.since,
+            heartbeat_at=fresh.heartbeat_at,
+            expires_at=fresh.expires_at,
+        )
+    )
+    session.commit()
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        session.expire_all()
+        winner = session.get(ServiceLease, fresh.name)
+        holder = describe(winner) if winner else "another process"
+        raise LeaseHeld(f"the scheduler lease is held by {holder}")
 
 
 def renew_lease(engine: Engine, lease: Lease, now: datetime | None = None) -> None:

@@ -1,24 +1,28 @@
-"""Read-side queries shared by the CLI and the web app: changes with filters, sources with state.
+"""Reading changes: the one filter-to-SQL, keyset pages, and the shapes every output uses.
 
-Every output shape (CLI JSON, API JSON, CSV, digests) starts from ``change_to_dict`` and
-``source_to_dict``, so the contract lives in one place.
+The CLI, the web pages, the Atom feed and the API all filter with ``ChangeFilter`` through
+``filtered``; words mean the same everywhere: full-text search (FTS5 on SQLite, see
+``observatory.store.search``). Pages are keyset-paginated, newest first, so page 1000 costs what
+page 1 costs. Every output shape (CLI JSON, API JSON, CSV, digests) starts from
+``change_to_dict``, so the contract lives in one place.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import exists, literal, select, tuple_
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from observatory.config import Config
 from observatory.errors import UsageError
-from observatory.store.models import ChangeDimension, ChangeRow, SourceState, iso
+from observatory.store import search
+from observatory.store.models import ChangeDimension, ChangeRow, UTCDateTime, iso
 
 _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
 
@@ -51,47 +55,126 @@ class ChangeFilter:
     since: datetime | None = None
     until: datetime | None = None
     words: str = ""
-    ids: Sequence[int] = field(default_factory=tuple)
 
 
-def _query(flt: ChangeFilter) -> Any:
+@dataclass
+class Page:
+    rows: list[ChangeRow]
+    next_cursor: int | None
+    highlights: dict[int, search.Highlight] = field(default_factory=dict)
+
+
+def filtered(flt: ChangeFilter, *, fts: bool) -> tuple[Any, Any]:
+    """``select(ChangeRow)`` restricted by *flt*, and the id column a search orders by (None
+    when no words are searched)."""
     query = select(ChangeRow)
     if flt.sources:
         query = query.where(col(ChangeRow.source_id).in_(list(flt.sources)))
     if flt.dimensions:
-        tagged = select(ChangeDimension.change_id).where(
-            col(ChangeDimension.dimension).in_(list(flt.dimensions))
-        )
-        query = query.where(col(ChangeRow.id).in_(tagged))
-    if flt.since:
-        query = query.where(ChangeRow.detected_at >= flt.since)
-    if flt.until:
-        query = query.where(ChangeRow.detected_at < flt.until)
-    if flt.ids:
-        query = query.where(col(ChangeRow.id).in_(list(flt.ids)))
-    for word in flt.words.split():
-        pattern = f"%{word.lower()}%"
+        # correlated EXISTS: checked row by row while walking the id index, never materialised
         query = query.where(
-            or_(
-                func.lower(ChangeRow.title).like(pattern),
-                func.lower(ChangeRow.location).like(pattern),
-                func.lower(cast(ChangeRow.added, String)).like(pattern),
-                func.lower(cast(ChangeRow.removed, String)).like(pattern),
+            exists().where(
+                col(ChangeDimension.change_id) == col(ChangeRow.id),
+                col(ChangeDimension.dimension).in_(list(flt.dimensions)),
             )
         )
-    return query
+    if flt.since:
+        query = query.where(col(ChangeRow.detected_at) >= flt.since)
+    if flt.until:
+        query = query.where(col(ChangeRow.detected_at) < flt.until)
+    return search.apply_search(query, flt.words, fts=fts)
+
+
+def page_of_changes(
+    engine: Engine,
+    flt: ChangeFilter,
+    *,
+    cursor: int | None = None,
+    limit: int = 50,
+    fts: bool | None = None,
+    highlight: bool = False,
+) -> Page:
+    """At most *limit* changes after *cursor* (a change id) in the list's order, newest first.
+
+    Lists are ordered by (detected_at, id), which the indexes on detected_at and on
+    (source_id, detected_at) answer without sorting, for date ranges too; a full-text search is
+    ordered by id, which the FTS5 index answers (ids grow with detection time). *fts* says
+    whether the engine has the FTS5 index (None: look it up).
+    """
+    fts = search.has_fts(engine) if fts is None else fts
+    query, order = filtered(flt, fts=fts)
+    with Session(engine) as session:
+        if order is not None:  # searching: the index's order
+            if cursor is not None:
+                query = query.where(order < cursor)
+            query = query.order_by(order.desc())
+        else:
+            if cursor is not None:
+                query = query.where(_before(session, cursor))
+            query = query.order_by(col(ChangeRow.detected_at).desc(), col(ChangeRow.id).desc())
+        rows = list(session.scalars(query.limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        marks = _highlights(session, rows, flt.words, fts) if highlight and flt.words else {}
+    next_cursor = rows[-1].id if more and rows else None
+    return Page(rows, next_cursor, marks)
+
+
+def _highlights(
+    session: Session, rows: list[ChangeRow], words: str, fts: bool
+) -> dict[int, search.Highlight]:
+    """Marked title and passage of each row: by FTS5 itself, or by ``mark_words`` without it."""
+    ids = [r.id for r in rows if r.id is not None]
+    if fts:
+        return search.highlights(session.connection(), ids, words)
+    return {
+        r.id: search.Highlight(
+            search.mark_words(r.title, words),
+            search.mark_words(" … ".join(r.added or r.removed)[:400], words),
+        )
+        for r in rows
+        if r.id is not None
+    }
+
+
+def _before(session: Session, cursor: int) -> Any:
+    """Rows after the cursor's row in (detected_at DESC, id DESC) order."""
+    detected_at = session.scalar(
+        select(col(ChangeRow.detected_at)).where(col(ChangeRow.id) == cursor)
+    )
+    if detected_at is None:  # the row is gone: fall back to the id alone
+        return col(ChangeRow.id) < cursor
+    return tuple_(col(ChangeRow.detected_at), col(ChangeRow.id)) < tuple_(
+        literal(detected_at, type_=UTCDateTime()), literal(cursor)
+    )
 
 
 def iter_changes(
-    engine: Engine, flt: ChangeFilter, *, limit: int | None = None, newest_first: bool = True
+    engine: Engine,
+    flt: ChangeFilter,
+    *,
+    limit: int | None = None,
+    fts: bool | None = None,
+    batch: int = 500,
 ) -> Iterator[ChangeRow]:
-    query = _query(flt)
-    order = col(ChangeRow.id).desc() if newest_first else col(ChangeRow.id)
-    query = query.order_by(order)
-    if limit:
-        query = query.limit(limit)
+    """Every matching change (at most *limit*), newest first, read in keyset batches (memory
+    stays flat)."""
+    fts = search.has_fts(engine) if fts is None else fts
+    cursor: int | None = None
+    left = limit if limit is not None else -1
+    while left != 0:
+        size = batch if left < 0 else min(batch, left)
+        page = page_of_changes(engine, flt, cursor=cursor, limit=size, fts=fts)
+        yield from page.rows
+        left -= len(page.rows) if left > 0 else 0
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def get_change(engine: Engine, change_id: int) -> ChangeRow | None:
     with Session(engine) as session:
-        yield from session.exec(query)
+        return session.get(ChangeRow, change_id)
 
 
 def change_to_dict(row: ChangeRow) -> dict[str, Any]:
@@ -113,29 +196,30 @@ def change_to_dict(row: ChangeRow) -> dict[str, Any]:
     }
 
 
-def source_states(engine: Engine, config: Config) -> list[SourceState]:
-    """State rows of the configured sources, in configuration order (unchecked ones included)."""
-    with Session(engine) as session:
-        rows = {s.id: s for s in session.exec(select(SourceState))}
-    out = []
-    for source in config.sources:
-        state = rows.get(source.id) or SourceState(
-            id=source.id, url=source.url, kind=source.effective_kind, name=source.display_name
-        )
-        out.append(state)
+CSV_FIELDS = (
+    "id",
+    "source",
+    "url",
+    "detected_at",
+    "kind",
+    "location",
+    "title",
+    "added",
+    "removed",
+    "dimensions",
+    "evidence",
+    "diff",
+)
+
+
+def csv_row(change: dict[str, Any]) -> dict[str, str]:
+    """A ``change_to_dict`` as CSV cells: lists and mappings become JSON text (a row
+    round-trips)."""
+    out: dict[str, str] = {}
+    for key in CSV_FIELDS:
+        value = change.get(key)
+        if isinstance(value, list | dict):
+            out[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            out[key] = "" if value is None else str(value)
     return out
-
-
-def source_to_dict(state: SourceState, *, enabled: bool = True) -> dict[str, Any]:
-    return {
-        "id": state.id,
-        "name": state.name or state.id,
-        "url": state.url,
-        "kind": state.kind,
-        "enabled": enabled,
-        "status": state.status,
-        "last_checked_at": iso(state.last_checked_at),
-        "last_change_at": iso(state.last_change_at),
-        "last_error": state.last_error,
-        "error_since": iso(state.error_since),
-    }

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlmodel import create_engine
 
-from observatory.errors import UsageError
+from observatory.errors import StoreError, UsageError
 
 DEFAULT_DB = "sqlite:///observatory.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -95,10 +95,20 @@ def migrate(engine: Engine) -> None:
 
     try:
         command.upgrade(alembic_config(engine), "head")
-    except UsageError:
-        raise
-    except Exception as exc:
-        raise UsageError(f"cannot open database {engine.url!r}: {exc}") from None
+    except DatabaseError as exc:
+        if "not a database" in str(exc):  # --db names some other file
+            raise UsageError(
+                f"cannot open database {engine.url.database!r}: not a database"
+            ) from None
+        raise _store_error(engine, exc) from None
+    except SQLAlchemyError as exc:  # a fault of the database, or a bug in a migration: not input
+        raise _store_error(engine, exc) from None
+
+
+def _store_error(engine: Engine, exc: Exception) -> StoreError:
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    where = engine.url.render_as_string(hide_password=True)
+    return StoreError(f"cannot bring database {where} to the current schema: {first_line}")
 
 
 def open_db(url: str | None = None) -> Engine:

@@ -8,7 +8,7 @@ same transaction, so a poll is recorded whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,8 +17,8 @@ from sqlalchemy import case, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from observatory.config import Config
 from observatory.document import Document
+from observatory.errors import NotFoundError
 from observatory.store.models import (
     ChangeDimension,
     ChangeRow,
@@ -64,24 +64,6 @@ class PollRecord:
     learned: frozenset[str] = frozenset()
 
 
-def sync_sources(engine: Engine, config: Config) -> None:
-    """Make sure every configured source has a state row, with its current url/kind/name."""
-    with engine.begin() as conn:
-        known = {row.id: row.url for row in conn.execute(select(SOURCES.c.id, SOURCES.c.url))}
-        for source in config.sources:
-            values: dict[str, Any] = {
-                "url": source.url,
-                "kind": source.effective_kind,
-                "name": source.display_name,
-            }
-            if source.id not in known:
-                conn.execute(insert(SOURCES).values(id=source.id, status="unchecked", **values))
-                continue
-            if known[source.id] != source.url:  # validators belong to the old URL
-                values.update(etag=None, last_modified=None, body_hash=None)
-            conn.execute(update(SOURCES).where(SOURCES.c.id == source.id).values(**values))
-
-
 def read_priors(engine: Engine, source_ids: Sequence[str]) -> dict[str, Prior]:
     """The prior state of many sources in two queries (a run of ``check`` reads them at once)."""
     query = (
@@ -122,7 +104,7 @@ def read_priors(engine: Engine, source_ids: Sequence[str]) -> dict[str, Prior]:
 def read_prior(engine: Engine, source_id: str) -> Prior:
     prior = read_priors(engine, [source_id]).get(source_id)
     if prior is None:
-        raise KeyError(f"source {source_id!r} has no state row; call sync_sources() first")
+        raise NotFoundError(f"source {source_id!r} has no state row; call sync_sources() first")
     return prior
 
 
@@ -192,10 +174,10 @@ def record_version(
     url: str,
     document: Document,
     fingerprint: str,
-    make_rows: Callable[[int], Sequence[ChangeRow]],
+    rows: Sequence[ChangeRow],
 ) -> list[int]:
-    """A poll with a new version: snapshot, changes (from ``make_rows(snapshot_id)``), their
-    dimensions, the check row and the source's state, in one transaction; returns change ids."""
+    """A poll with a new version: snapshot, changes (*rows*, tagged already), their dimensions,
+    the check row and the source's state, in one transaction; returns the change ids."""
     with Session(engine) as session:
         snapshot = store_snapshot(
             session,
@@ -207,7 +189,8 @@ def record_version(
         )
         assert snapshot.id is not None
         change_ids: list[int] = []
-        for row in make_rows(snapshot.id):
+        for row in rows:
+            row.snapshot_id = snapshot.id
             session.add(row)
             session.flush()
             assert row.id is not None

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from observatory.document import Document, sha256_hex
+from observatory.errors import StoreError
 from observatory.store.models import Blob, Snapshot
 
 
@@ -53,5 +54,5 @@ def store_snapshot(
 def load_document(session: Session, snapshot: Snapshot) -> Document:
     blob = session.get(Blob, snapshot.blob_hash)
     if blob is None:  # foreign keys make this impossible unless the file was edited by hand
-        raise LookupError(f"snapshot {snapshot.id}: blob {snapshot.blob_hash} is missing")
+        raise StoreError(f"snapshot {snapshot.id}: blob {snapshot.blob_hash} is missing")
     return Document.from_json(decompress(blob.data))

@@ -1,7 +1,7 @@
 """The JSON and CSV API: changes (keyset pages, one change, every change as CSV) and sources.
 
 Items are exactly what ``observatory changes --format json`` prints (``change_to_dict``); CSV rows
-are the CLI's CSV rows (``output.change_csv_row``), streamed in id batches, never one page.
+are the CLI's CSV rows (``changes.csv_row``), streamed in id batches, never one page.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from observatory.cli import output
-from observatory.store.changes import change_to_dict, source_states, source_to_dict
-from observatory.web import data, filters
+from observatory.store import changes
+from observatory.store.changes import CSV_FIELDS, change_to_dict, csv_row
+from observatory.store.sources import source_states, source_to_dict
+from observatory.web import filters
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -108,7 +109,7 @@ def list_changes(
 ) -> dict[str, Any]:
     """Changes, newest first, one page at a time; follow ``next`` for older ones."""
     params = filters.from_values(source, dimension, since, until, q)
-    result = data.page_of_changes(
+    result = changes.page_of_changes(
         request.app.state.engine,
         params.to_filter(),
         cursor=cursor,
@@ -142,7 +143,7 @@ def changes_csv(
 ) -> StreamingResponse:
     """Every matching change as CSV (the CLI's columns), newest first, streamed."""
     flt = filters.from_values(source, dimension, since, until, q).to_filter()
-    rows = data.iter_all(request.app.state.engine, flt, fts=request.app.state.fts)
+    rows = changes.iter_changes(request.app.state.engine, flt, fts=request.app.state.fts)
     return StreamingResponse(
         csv_lines(change_to_dict(r) for r in rows),
         media_type="text/csv; charset=utf-8",
@@ -152,10 +153,10 @@ def changes_csv(
 
 def csv_lines(changes: Iterator[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=output.CSV_FIELDS, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for count, change in enumerate(changes, 1):
-        writer.writerow(output.change_csv_row(change))
+        writer.writerow(csv_row(change))
         if count % 200 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -170,7 +171,7 @@ def csv_lines(changes: Iterator[dict[str, Any]]) -> Iterator[str]:
 )
 def get_change(request: Request, change_id: Annotated[int, Path(ge=1, le=2**62)]) -> dict[str, Any]:
     """One change, shaped as in the list."""
-    row = data.get_change(request.app.state.engine, change_id)
+    row = changes.get_change(request.app.state.engine, change_id)
     if row is None:
         raise HTTPException(404, f"no change {change_id}")
     return change_to_dict(row)

@@ -21,7 +21,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from observatory import __version__, dimensions
 from observatory.config import Config
-from observatory.digest.compose import one_line, safe_url
 from observatory.errors import ObservatoryError
 from observatory.store import search
 from observatory.store.models import iso
@@ -34,9 +33,7 @@ API_PREFIX = "/api/"
 
 def make_environment(templates: str | Path | None = None) -> jinja2.Environment:
     env = base_environment(templates)
-    env.filters.update(
-        safe_url=safe_url, iso=iso, one_line=one_line, diff_html=render.diff_html, when=render.when
-    )
+    env.filters.update(iso=iso, diff_html=render.diff_html, when=render.when)
     env.globals.update(dimension_labels=dimensions.LABELS, version=__version__)
     return env
 
@@ -53,11 +50,9 @@ def create_app(config: Config, engine: Engine, *, scheduler_status: Any | None =
         docs_url=None,  # Swagger UI needs script from a CDN; /docs is rendered on the server
         redoc_url=None,
     )
-    base_dir = config.base_dir
-    templates = config.settings.templates
     app.state.config = config
     app.state.engine = engine
-    app.state.env = make_environment(base_dir / templates if templates else None)
+    app.state.env = make_environment(config.templates_path)
     app.state.scheduler_status = scheduler_status
     app.state.fts = search.has_fts(engine)
     app.state.cache = {}
@@ -75,6 +70,13 @@ def create_app(config: Config, engine: Engine, *, scheduler_status: Any | None =
         from observatory.web import health
 
         app.include_router(health.router)
+    _handle_errors(app)
+    app.add_middleware(SecurityMiddleware, token=os.environ.get(TOKEN_ENV) or None)
+    return app
+
+
+def _handle_errors(app: FastAPI) -> None:
+    """Errors as JSON under /api (and for .csv/.atom), as an error page elsewhere."""
 
     @app.exception_handler(ObservatoryError)
     async def _usage(request: Request, exc: ObservatoryError) -> Response:
@@ -89,9 +91,6 @@ def create_app(config: Config, engine: Engine, *, scheduler_status: Any | None =
         if request.url.path.startswith(API_PREFIX):
             return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
         return error_response(request, 422, "invalid parameter: " + _first_error(exc))
-
-    app.add_middleware(SecurityMiddleware, token=os.environ.get(TOKEN_ENV) or None)
-    return app
 
 
 def jsonable_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

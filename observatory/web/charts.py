@@ -58,16 +58,21 @@ def stacked_bars(
                 f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" text-anchor="middle" '
                 f'font-size="10">{escape(month)}</text>'
             )
-    lx = float(left)
-    for key, label in labels.items():
-        parts.append(
-            f'<rect x="{lx}" y="{height + 8}" width="10" height="10" '
-            f'fill="{COLOURS.get(key, FALLBACK)}"/>'
-            f'<text x="{lx + 14}" y="{height + 17}" font-size="11">{escape(label)}</text>'
-        )
-        lx += 16 + 7 * len(label)
+    parts += legend(labels, x=float(left), y=height + 8)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def legend(labels: Mapping[str, str], *, x: float, y: float) -> list[str]:
+    """A swatch and a label per series, in one row from (x, y)."""
+    parts = []
+    for key, label in labels.items():
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLOURS.get(key, FALLBACK)}"/>'
+            f'<text x="{x + 14}" y="{y + 9}" font-size="11">{escape(label)}</text>'
+        )
+        x += 16 + 7 * len(label)
+    return parts
 
 
 def single_bars(

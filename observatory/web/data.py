@@ -6,124 +6,16 @@ Filters are the CLI's ``ChangeFilter``; words go through ``observatory.search`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, literal, select, text, tuple_
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from observatory.document import Block, Document
-from observatory.store import search
-from observatory.store.changes import ChangeFilter
-from observatory.store.models import ChangeDimension, ChangeRow, Check, Snapshot, UTCDateTime
-
-
-@dataclass
-class Page:
-    rows: list[ChangeRow]
-    next_cursor: int | None
-    highlights: dict[int, search.Highlight] = field(default_factory=dict)
-
-
-def _filtered(flt: ChangeFilter, *, fts: bool) -> tuple[Any, Any]:
-    query = select(ChangeRow)
-    if flt.sources:
-        query = query.where(col(ChangeRow.source_id).in_(list(flt.sources)))
-    if flt.dimensions:
-        # correlated EXISTS: checked row by row while walking the id index, never materialised
-        query = query.where(
-            exists().where(
-                col(ChangeDimension.change_id) == col(ChangeRow.id),
-                col(ChangeDimension.dimension).in_(list(flt.dimensions)),
-            )
-        )
-    if flt.since:
-        query = query.where(col(ChangeRow.detected_at) >= flt.since)
-    if flt.until:
-        query = query.where(col(ChangeRow.detected_at) < flt.until)
-    if flt.ids:
-        query = query.where(col(ChangeRow.id).in_(list(flt.ids)))
-    return search.apply_search(query, flt.words, fts=fts)
-
-
-def page_of_changes(
-    engine: Engine,
-    flt: ChangeFilter,
-    *,
-    cursor: int | None = None,
-    limit: int = 50,
-    fts: bool = True,
-    highlight: bool = False,
-) -> Page:
-    """At most *limit* changes after *cursor* (a change id) in the list's order, newest first.
-
-    Lists are ordered by (detected_at, id), which the indexes on detected_at and on
-    (source_id, detected_at) answer without sorting, for date ranges too; a full-text search is
-    ordered by id, which the FTS5 index answers (ids grow with detection time).
-    """
-    query, order = _filtered(flt, fts=fts)
-    searching = order is not None
-    with Session(engine) as session:
-        if searching:
-            if cursor is not None:
-                query = query.where(order < cursor)
-            query = query.order_by(order.desc())
-        else:
-            if cursor is not None:
-                query = query.where(_before(session, cursor))
-            query = query.order_by(col(ChangeRow.detected_at).desc(), col(ChangeRow.id).desc())
-        rows = list(session.scalars(query.limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        marks: dict[int, search.Highlight] = {}
-        if highlight and flt.words and rows:
-            ids = [r.id for r in rows if r.id is not None]
-            if fts:
-                marks = search.highlights(session.connection(), ids, flt.words)
-            else:
-                marks = {
-                    r.id: search.Highlight(
-                        search.mark_words(r.title, flt.words),
-                        search.mark_words(" … ".join(r.added or r.removed)[:400], flt.words),
-                    )
-                    for r in rows
-                    if r.id is not None
-                }
-    next_cursor = rows[-1].id if more and rows else None
-    return Page(rows, next_cursor, marks)
-
-
-def _before(session: Session, cursor: int) -> Any:
-    """Rows after the cursor's row in (detected_at DESC, id DESC) order."""
-    detected_at = session.scalar(
-        select(col(ChangeRow.detected_at)).where(col(ChangeRow.id) == cursor)
-    )
-    if detected_at is None:  # the row is gone: fall back to the id alone
-        return col(ChangeRow.id) < cursor
-    return tuple_(col(ChangeRow.detected_at), col(ChangeRow.id)) < tuple_(
-        literal(detected_at, type_=UTCDateTime()), literal(cursor)
-    )
-
-
-def iter_all(
-    engine: Engine, flt: ChangeFilter, *, fts: bool = True, batch: int = 500
-) -> Iterator[ChangeRow]:
-    """Every matching change, newest first, read in keyset batches (memory stays flat)."""
-    cursor: int | None = None
-    while True:
-        page = page_of_changes(engine, flt, cursor=cursor, limit=batch, fts=fts)
-        yield from page.rows
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
-
-
-def get_change(engine: Engine, change_id: int) -> ChangeRow | None:
-    with Session(engine) as session:
-        return session.get(ChangeRow, change_id)
+from observatory.store.models import ChangeDimension, ChangeRow, Check, Snapshot
 
 
 def _month(engine: Engine) -> Any:

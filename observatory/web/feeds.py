@@ -17,9 +17,10 @@ from fastapi.responses import Response
 from markupsafe import escape
 
 from observatory import dimensions
-from observatory.digest.compose import safe_url
+from observatory.store import changes
 from observatory.store.models import ChangeRow, iso
-from observatory.web import data, filters, render
+from observatory.templating import safe_url
+from observatory.web import filters, render
 
 router = APIRouter(include_in_schema=False)
 ATOM = "http://www.w3.org/2005/Atom"
@@ -79,7 +80,7 @@ def build_feed(rows: Sequence[ChangeRow], *, base_url: str, self_url: str, title
 @router.get("/feed.atom")
 def atom_feed(request: Request) -> Response:
     params = filters.from_query(request.query_params)
-    result = data.page_of_changes(
+    result = changes.page_of_changes(
         request.app.state.engine,
         params.to_filter(),
         limit=FEED_SIZE,

@@ -14,8 +14,9 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from observatory import dimensions
-from observatory.store.changes import source_states
+from observatory.store import changes as change_store
 from observatory.store.models import SourceState
+from observatory.store.sources import source_states
 from observatory.web import charts, data, filters
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +60,7 @@ def dashboard(request: Request) -> HTMLResponse:
     engine = request.app.state.engine
     months = data.month_keys(12)
     series = cached(request, "dimension_months", lambda: data.dimension_months(engine, 12))
-    latest = data.page_of_changes(engine, filters.Params().to_filter(), limit=10)
+    latest = change_store.page_of_changes(engine, filters.Params().to_filter(), limit=10)
     states = _states(request)
     return page(
         request,
@@ -79,7 +80,7 @@ def changes(request: Request) -> HTMLResponse:
     flt = params.to_filter()
     cursor = filters.cursor_of(request.query_params.get("cursor"))
     limit = filters.limit_of(request.query_params.get("limit"))
-    result = data.page_of_changes(
+    result = change_store.page_of_changes(
         request.app.state.engine,
         flt,
         cursor=cursor,
@@ -105,7 +106,7 @@ def changes(request: Request) -> HTMLResponse:
 @router.get("/changes/{change_id:int}", response_class=HTMLResponse)
 def change(request: Request, change_id: ID) -> HTMLResponse:
     engine = request.app.state.engine
-    row = data.get_change(engine, change_id)
+    row = change_store.get_change(engine, change_id)
     if row is None:
         raise HTTPException(404, f"no change {change_id}")
     after = before = None
@@ -145,7 +146,7 @@ def source(request: Request, source_id: str) -> HTMLResponse:
         chart=charts.single_bars(months, counts, title=f"Changes per month: {source_id}"),
         months=months,
         counts=counts,
-        latest=data.page_of_changes(engine, flt, limit=20).rows,
+        latest=change_store.page_of_changes(engine, flt, limit=20).rows,
         checks=data.recent_checks(engine, source_id),
         snapshots=data.recent_snapshots(engine, source_id),
     )

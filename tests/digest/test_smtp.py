@@ -28,10 +28,10 @@ from sqlalchemy.engine import Engine
 from observatory.cli.main import main
 from observatory.config import Config
 from observatory.config.schedules import parse_schedule
-from observatory.digest.outbox import outbox_rows
-from observatory.digest.smtp import (
+from observatory.digest import (
     SmtpSettings,
     deliver_pending,
+    outbox_rows,
     send_digests,
     smtp_settings_from_env,
 )
@@ -393,8 +393,9 @@ def test_stored_bytes_are_what_the_email_package_would_write(
     world: tuple[Engine, Config, Path],
 ) -> None:
     """The spliced bodies of ``smtp_bytes`` parse back to the rendered parts."""
-    from observatory.digest.compose import make_environment, render_digest
-    from observatory.digest.outbox import prepare_digests, store_digest
+    from observatory.digest.outbox import store_digest
+    from observatory.digest.owed import prepare_digests
+    from observatory.digest.render import make_environment, render_digest
 
     engine, config, _ = world
     add_change(engine, "ema-ai", title="Émission <b>&</b> ünïcode — ok", dimensions=("tools",))

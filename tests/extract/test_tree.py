@@ -1,6 +1,6 @@
 """The lxml path (``_tree`` and the page/EUR-Lex/listing extractors) gives the Documents the
-BeautifulSoup reference gives: on every HTML fixture, the real EUR-Lex page, and odd markup;
-selectors cssselect might read differently take the BeautifulSoup path."""
+BeautifulSoup reference (``bs4_reference``, kept here as an oracle) gives: on every HTML fixture,
+the real EUR-Lex page, and odd markup; selectors cssselect cannot run are refused up front."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from observatory.config import parse_config
 from observatory.document import Document
-from observatory.errors import ExtractError
+from observatory.errors import ConfigError, ExtractError
 from observatory.extract import ExtractOptions, choose, extract
-from observatory.extract import _bs4_reference as ref
 from observatory.extract._base import clean
-from observatory.extract._tree import css_xpath
+from observatory.extract._tree import check_selector, css_xpath
+from tests.extract import bs4_reference as ref
 
 TESTS = Path(__file__).parents[1]
 EURLEX = TESTS.parents[1] / "shared" / "corpus" / "ai-act" / "eurlex-oj-l-202401689-en.html"
@@ -122,30 +123,24 @@ def test_every_configured_and_tested_selector_runs_on_lxml():
     for source in config["sources"]:
         selectors |= {source[k] for k in ("select", "items") if source.get(k)}
         selectors |= set(source.get("ignore") or ())
-    assert {s for s in selectors if css_xpath(s) is None} == set()
+    for selector in selectors:
+        css_xpath(selector)  # raises ValueError when cssselect cannot run it
 
 
-SOUPSIEVE_ONLY = [
-    "main:has(h2)",
+NOT_RUNNABLE = [
     "p:-soup-contains('Workplan')",
-    "input[type=hidden]",
-    '[class="related-links"]',
-    "p:empty",
-    "main :is(p, li)",
-    "a[href$='.pdf' i]",
     "p:not(:-soup-contains(x))",
-    "ns|p",
     "p:first-child::first-line",
 ]
 
 
-@pytest.mark.parametrize("selector", SOUPSIEVE_ONLY)
-def test_selectors_cssselect_might_misread_take_the_bs4_path(selector):
-    assert css_xpath(selector) is None
-    body = (TESTS / "fixtures" / "extract" / "ema_ai.html").read_bytes()
-    same("page", body, select="main", ignore=(selector,))
-    same("page", body, select=selector)
-    same("listing", body, items=selector)
+@pytest.mark.parametrize("selector", NOT_RUNNABLE)
+def test_selectors_cssselect_cannot_run_are_refused_by_the_configuration(selector):
+    with pytest.raises(ValueError, match="invalid CSS selector in select"):
+        check_selector(selector, "select")
+    text = f"sources:\n  - id: a\n    url: https://example.org/\n    select: {selector!r}\n"
+    with pytest.raises(ConfigError, match="invalid CSS selector in select"):
+        parse_config(text)
 
 
 def test_items_selector_may_name_the_region_itself():
@@ -156,10 +151,10 @@ def test_items_selector_may_name_the_region_itself():
 
 
 @pytest.mark.parametrize("bad", ["div[", "..a", "p:nth-child(x)", "a >", ":unknown-pseudo"])
-def test_invalid_selectors_give_the_soupsieve_message(bad):
+def test_invalid_selectors_are_an_extract_error_when_called_directly(bad):
     body = (TESTS / "fixtures" / "extract" / "ema_ai.html").read_bytes()
-    message = same("page", body, select="main", ignore=(bad,))
-    assert message.startswith("ExtractError: invalid CSS selector in ignore")
+    with pytest.raises(ExtractError, match="invalid CSS selector"):
+        extract("page", body, url=URL, select="main", ignore=(bad,))
 
 
 def _old_clean(text: str) -> str:

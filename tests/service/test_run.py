@@ -357,7 +357,7 @@ def test_healthz_is_503_when_the_scheduler_is_dead_or_the_database_unreachable(
 
     from observatory.config import parse_config
     from observatory.service.run import build_app
-    from observatory.service.scheduler import SchedulerStatus
+    from observatory.service.status import SchedulerStatus
     from observatory.store.db import make_engine, open_db
 
     def get(app: object, path: str) -> httpx.Response:

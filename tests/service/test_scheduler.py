@@ -23,14 +23,14 @@ from observatory.config.schedules import parse_schedule
 from observatory.digest.smtp import SmtpSettings
 from observatory.pipeline import check_sources
 from observatory.service.lease import last_digest_due, mark_digest_due
-from observatory.service.scheduler import (
+from observatory.service.planning import (
     CATCH_UP_STEP,
-    ServiceScheduler,
     next_slot,
     plan_digest,
     plan_polls,
     poll_trigger,
 )
+from observatory.service.scheduler import ServiceScheduler
 from observatory.store.db import open_db
 from tests.sitesrv import FixtureSite
 
@@ -241,7 +241,7 @@ def test_stopping_opens_no_new_smtp_session_and_leaves_the_message_pending(
 
     async def scenario() -> float:
         scheduler = ServiceScheduler(engine, config, smtp_settings=lambda: smtp)
-        sending = asyncio.create_task(scheduler.send_digest("ana@example.org", NOW))
+        sending = asyncio.create_task(scheduler.digests.send_digest("ana@example.org", NOW))
         while handler.attempts == 0:
             await asyncio.sleep(0.02)
         started = asyncio.get_running_loop().time()

@@ -15,11 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from observatory.store import changes
 from observatory.store.changes import ChangeFilter
 from observatory.store.db import open_db
 from observatory.store.models import Blob, ChangeDimension, ChangeRow, Snapshot, SourceState
 from observatory.store.search import mark_words, match_expression, terms
-from observatory.web import data
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def add(engine: Engine, **fields: Any) -> int:
 
 
 def found(engine: Engine, words: str, *, fts: bool = True) -> list[int]:
-    page = data.page_of_changes(engine, ChangeFilter(words=words), fts=fts, highlight=True)
+    page = changes.page_of_changes(engine, ChangeFilter(words=words), fts=fts, highlight=True)
     return [r.id for r in page.rows if r.id is not None]
 
 
@@ -118,12 +118,12 @@ def test_highlights_and_like_fallback_agree(engine: Engine) -> None:
         add(engine, title="<script>x</script> sandbox", added=["one regulatory sandbox pilot"]),
         add(engine, title="other", added=["nothing to see"]),
     ]
-    page = data.page_of_changes(engine, ChangeFilter(words="sandbox"), highlight=True)
+    page = changes.page_of_changes(engine, ChangeFilter(words="sandbox"), highlight=True)
     mark = page.highlights[ids[0]]
     assert str(mark.title) == "&lt;script&gt;x&lt;/script&gt; <mark>sandbox</mark>"
     assert "<mark>" in str(mark.snippet)
     assert found(engine, "sandbox", fts=False) == found(engine, "sandbox") == [ids[0]]
-    fallback = data.page_of_changes(
+    fallback = changes.page_of_changes(
         engine, ChangeFilter(words="sandbox"), fts=False, highlight=True
     )
     assert "<mark>sandbox</mark>" in str(fallback.highlights[ids[0]].title)

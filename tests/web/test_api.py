@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from observatory.cli.output import CSV_FIELDS
+from observatory.store import changes
+from observatory.store.changes import CSV_FIELDS
 
 if TYPE_CHECKING:
     from tests.fixtures.web.world import World
@@ -121,7 +122,7 @@ def test_csv_round_trips_every_matching_change(http: httpx.Client, web_world: Wo
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert list(rows[0].keys()) == CSV_FIELDS
+    assert list(rows[0].keys()) == list(CSV_FIELDS)
     expected = items(http)
     assert [int(r["id"]) for r in rows] == [c["id"] for c in expected]
     for row, change in zip(rows, expected, strict=True):
@@ -141,10 +142,9 @@ def test_csv_round_trips_every_matching_change(http: httpx.Client, web_world: Wo
 
 def test_csv_streams_more_than_one_batch(web_world: World) -> None:
     from observatory.store.changes import ChangeFilter
-    from observatory.web import data
 
-    everything = [r.id for r in data.iter_all(web_world.engine, ChangeFilter(), batch=2)]
-    assert everything == [r.id for r in data.iter_all(web_world.engine, ChangeFilter())]
+    everything = [r.id for r in changes.iter_changes(web_world.engine, ChangeFilter(), batch=2)]
+    assert everything == [r.id for r in changes.iter_changes(web_world.engine, ChangeFilter())]
     assert len(set(everything)) == len(everything) == 9
 
 

@@ -1,9 +1,8 @@
-"""The BeautifulSoup implementation of the page, EUR-Lex and listing extractors.
+"""Test oracle: the BeautifulSoup implementation of the page, EUR-Lex and listing extractors.
 
 This is the code the lxml path (``_tree``, ``html``, ``eurlex``, ``listing``) replaced, kept
-verbatim for two jobs: the fallback for selectors that only soupsieve understands (``:has()``,
-``:-soup-contains()``, ...; see ``_tree.css_xpath``), and the reference that the equivalence
-test and ``bench/extract_bench.py`` compare the fast path with, Document for Document.
+verbatim as the reference that ``test_tree.py`` and ``bench/extract_bench.py`` compare the
+runtime path with, Document for Document. It is never on the runtime path.
 """
 
 from __future__ import annotations

@@ -1,0 +1,140 @@
+"""Read a sources.yaml: YAML with line numbers, validation into ``Config``, clear errors.
+
+A bad file raises ``ConfigError`` naming the file, the line or source id, and the problem;
+nothing else runs, and the database is not touched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from observatory.config.models import Config
+from observatory.config.settings import SETTINGS
+from observatory.errors import ConfigError
+
+_SETTING_NAMES = {s.name for s in SETTINGS}
+
+
+def yaml_line(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at ``path`` (keys and indexes), or of its nearest parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if match is None:
+                match = next((k for k, _ in node.value if getattr(k, "value", None) == part), None)
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            match = node.value[part]
+        else:
+            match = None
+        if match is None:
+            break
+        node = match
+        line = node.start_mark.line + 1
+    return line
+
+
+def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
+    """The data and the node tree (for line numbers) of a YAML text; ConfigError on bad syntax."""
+    try:
+        return yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(
+            f"YAML syntax error: {problem}", path=path, line=mark.line + 1 if mark else None
+        ) from None
+
+
+def parse_config(text: str, path: str = "sources.yaml") -> Config:
+    """Parse and validate the text of a sources.yaml; raise ConfigError on any problem."""
+    data, tree = read_yaml(text, path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "expected a mapping with 'sources', 'subscribers' and 'settings'", path=path
+        )
+    unknown_settings = (
+        set((data.get("settings") or {}).keys()) - _SETTING_NAMES
+        if isinstance(data.get("settings"), dict)
+        else set()
+    )
+    for key in sorted(unknown_settings):
+        raise ConfigError(
+            f"unknown setting {key!r}", path=path, line=yaml_line(tree, ("settings", key))
+        )
+    for key in ("sources", "subscribers"):
+        if data.get(key) is None:
+            data.pop(key, None)
+    if data.get("settings") is None:
+        data.pop("settings", None)
+    try:
+        config = Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        raise _config_error(exc, data, tree, path) from None
+    _check_references(config, tree, path)
+    return config
+
+
+def _config_error(
+    exc: ValidationError, data: dict[str, Any], tree: yaml.Node | None, path: str
+) -> ConfigError:
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    source_id = None
+    if len(loc) >= 2 and loc[0] in ("sources", "subscribers") and isinstance(loc[1], int):
+        entries = data.get(loc[0]) or []
+        if loc[1] < len(entries) and isinstance(entries[loc[1]], dict):
+            entry = entries[loc[1]]
+            source_id = entry.get("id") if loc[0] == "sources" else entry.get("email")
+    field = ".".join(str(p) for p in loc if not isinstance(p, int)) or "file"
+    if err["type"] == "missing":
+        message = f"missing required key {loc[-1]!r}"
+    elif err["type"] == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}"
+    else:
+        message = str(err["msg"]).removeprefix("Value error, ")
+        message = f"{field}: {message}"
+    if loc and loc[0] == "subscribers" and source_id:
+        message = f"subscriber {source_id}: {message}"
+        source_id = None
+    return ConfigError(message, path=path, source_id=source_id, line=yaml_line(tree, loc))
+
+
+def _check_references(config: Config, tree: yaml.Node | None, path: str) -> None:
+    seen: dict[str, int] = {}
+    for index, source in enumerate(config.sources):
+        if source.id in seen:
+            raise ConfigError(
+                f"duplicate source id (first at entry {seen[source.id] + 1})",
+                path=path,
+                source_id=source.id,
+                line=yaml_line(tree, ("sources", index)),
+            )
+        seen[source.id] = index
+    for index, sub in enumerate(config.subscribers):
+        for sid in sub.sources:
+            if sid not in seen:
+                raise ConfigError(
+                    f"subscriber {sub.email}: unknown source id {sid!r}",
+                    path=path,
+                    line=yaml_line(tree, ("subscribers", index, "sources")),
+                )
+
+
+def load_config(path: str | Path) -> Config:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=str(p)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read file: {exc}", path=str(p)) from None
+    return parse_config(text, str(p))

@@ -1,0 +1,166 @@
+"""The steps of a poll between fetch and store: fetch, extract, compare, tag.
+
+Each takes values and returns values; I/O comes in through the ``Poll`` (its fetcher and
+engine). Tagging is pure and runs here, before the one transaction that records the poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from observatory.config import Settings, Source
+from observatory.diff import Change, diff_documents
+from observatory.document import Document
+from observatory.errors import ExtractError, FetchError
+from observatory.extract import extract
+from observatory.fetch import FetchResult
+from observatory.noise import drop_volatile, fingerprint, volatile_keys
+from observatory.store.models import ChangeRow
+from observatory.store.polls import previous_document
+from observatory.tagging import Taxonomy, tag_text
+
+if TYPE_CHECKING:
+    from observatory.pipeline.poll import Poll
+
+
+@dataclass(frozen=True)
+class Version:
+    """A new version of the source, compared with the last one (pure data, ready to store)."""
+
+    document: Document
+    fingerprint: str
+    changes: Sequence[Change] = ()
+    learned: frozenset[str] = frozenset()
+    same: bool = False  # only volatile blocks differed: nothing new after all
+
+
+async def fetch(poll: Poll) -> FetchResult:
+    has_previous = poll.prior.snapshot_id is not None
+    return await poll.ctx.fetcher.fetch(
+        poll.source.url,
+        etag=poll.prior.etag if has_previous else None,
+        last_modified=poll.prior.last_modified if has_previous else None,
+        source_id=poll.source.id,
+    )
+
+
+def body_hash(source: Source, body: bytes) -> str:
+    """Hash of the body and of the settings that shape its extraction (a new select re-extracts)."""
+    recipe = repr((source.effective_kind, source.select, source.ignore, source.items)).encode()
+    return hashlib.sha256(recipe + b"\0" + body).hexdigest()
+
+
+def byte_identical(poll: Poll, result: FetchResult) -> bool:
+    return body_hash(poll.source, result.body) == poll.prior.body_hash
+
+
+async def extract_document(source: Source, result: FetchResult, settings: Settings) -> Document:
+    if not result.body.strip():
+        raise ExtractError("empty body", source_id=source.id)
+    return await asyncio.to_thread(
+        extract,
+        source.effective_kind,
+        result.body,
+        url=result.url,
+        content_type=result.content_type,
+        select=source.select,
+        ignore=tuple(source.ignore),
+        items=source.items,
+        pdf_max_pages=settings.pdf_max_pages,
+        pdf_timeout=settings.pdf_timeout,
+    )
+
+
+async def compare(poll: Poll, document: Document, new_print: str) -> Version:
+    """Diff against the last version; when something changed, fetch again at once (if allowed)
+    and leave out the blocks that differ between the two fetches (volatile content)."""
+    assert poll.prior.snapshot_id is not None
+    volatile = poll.volatile
+    old = drop_volatile(previous_document(poll.ctx.engine, poll.prior.snapshot_id), volatile)
+    changes = diff_documents(old, document)
+    if not changes or not poll.ctx.settings.recheck_on_change:
+        return Version(document, new_print, changes)
+    learned = frozenset(await learn_volatile(poll, document))
+    if not learned:
+        return Version(document, new_print, changes)
+    volatile = volatile | learned
+    document, old = drop_volatile(document, volatile), drop_volatile(old, volatile)
+    new_print = fingerprint(document, volatile)
+    if new_print == fingerprint(old, volatile):
+        return Version(document, new_print, (), learned, same=True)
+    return Version(document, new_print, diff_documents(old, document), learned)
+
+
+async def learn_volatile(poll: Poll, document: Document) -> set[str]:
+    """Fetch again at once; blocks that differ between the two fetches are volatile."""
+    source = poll.source
+    try:
+        again = await poll.ctx.fetcher.fetch(source.url, conditional=False, source_id=source.id)
+        if again.status != "ok":
+            return set()
+        second = await extract_document(source, again, poll.ctx.settings)
+    except (FetchError, ExtractError):
+        return set()  # the recheck is an optimisation; the first fetch stands
+    return volatile_keys(document, second)
+
+
+def tag_changes(
+    changes: Sequence[Change],
+    source: Source,
+    taxonomy: Taxonomy,
+    *,
+    page_url: str,
+    detected_at: datetime,
+    document_title: str,
+    previous_snapshot_id: int | None,
+) -> list[ChangeRow]:
+    """The rows of the changes, tagged (pure: the snapshot id is set when they are stored)."""
+    return [
+        _change_row(
+            c, source, taxonomy, previous_snapshot_id, page_url, detected_at, document_title
+        )
+        for c in changes
+    ]
+
+
+def _change_row(
+    change: Change,
+    source: Source,
+    taxonomy: Taxonomy,
+    previous_id: int | None,
+    page_url: str,
+    detected_at: datetime,
+    document_title: str,
+) -> ChangeRow:
+    # The changed text decides the dimensions; the page title and heading path are context that
+    # can open the AI gate (an AI Act paragraph need not say "AI" itself).
+    text = "\n".join([*change.added, *change.removed])
+    context = "\n".join([document_title, change.location])
+    tagging = tag_text(text, taxonomy, hints=source.dimensions, context=context)
+    if change.item_link:
+        url = change.item_link
+    elif change.anchor and source.effective_kind == "page":
+        url = f"{page_url.split('#', 1)[0]}#{change.anchor}"
+    else:
+        url = page_url
+    return ChangeRow(
+        source_id=source.id,
+        snapshot_id=0,  # set in the transaction that stores the snapshot
+        previous_snapshot_id=previous_id,
+        detected_at=detected_at,
+        kind=change.kind,
+        location=change.location,
+        anchor=change.anchor,
+        title=change.title,
+        url=url,
+        added=list(change.added),
+        removed=list(change.removed),
+        diff=[list(op) for op in change.diff],
+        dimensions=list(tagging.dimensions),
+        evidence=dict(tagging.evidence),
+    )
