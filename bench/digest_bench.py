@@ -3,7 +3,7 @@
     .venv/bin/python bench/digest_bench.py [--subscribers 1000] [--changes 10000] [--sources 40]
 
 Builds a fresh SQLite file with the changes, starts a local aiosmtpd server that counts what it
-accepts, runs the two steps of ``send_digests`` (``observatory digest --send``) and prints
+accepts, runs the two steps of ``observatory digest --send`` (store, then deliver) and prints
 messages per second and peak memory (max RSS, and the Python heap peak via tracemalloc when
 ``--tracemalloc`` is given, which slows the run down).
 """
@@ -172,7 +172,7 @@ def main() -> None:
         if args.tracemalloc:
             tracemalloc.start()
         started = time.perf_counter()
-        # what send_digests does, timed per step
+        # what observatory digest --send does, timed per step
         stored = store_new_digests(engine, config, settings)
         rendered_at = time.perf_counter()
         report = deliver_pending(engine, settings)

@@ -22,6 +22,8 @@ raised past the pipeline.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ObservatoryError(Exception):
     exit_code = 1
@@ -41,16 +43,10 @@ class ConfigError(ObservatoryError):
     exit_code = 2
 
     def __init__(
-        self,
-        message: str,
-        *,
-        path: str | None = None,
-        source_id: str | None = None,
-        line: int | None = None,
+        self, message: str, *, path: str | None = None, line: int | None = None, **kw: Any
     ) -> None:
-        super().__init__(message, source_id=source_id)
-        self.path = path
-        self.line = line
+        super().__init__(message, **kw)
+        self.path, self.line = path, line
 
     def __str__(self) -> str:
         where = self.path or "configuration"
@@ -71,16 +67,10 @@ class NotFoundError(UsageError, LookupError):
 
 class FetchError(ObservatoryError):
     def __init__(
-        self,
-        message: str,
-        *,
-        url: str | None = None,
-        status: int | None = None,
-        source_id: str | None = None,
+        self, message: str, *, url: str | None = None, status: int | None = None, **kw: Any
     ) -> None:
-        super().__init__(message, source_id=source_id)
-        self.url = url
-        self.status = status
+        super().__init__(message, **kw)
+        self.url, self.status = url, status
 
 
 class TransientFetchError(FetchError):

@@ -65,6 +65,11 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def web_command(func: F) -> click.Command:
+    """A command that serves the web app: --host, --port, the state, and error handling."""
+    return click.command()(click.pass_obj(listen_options(handle_errors(func))))
+
+
 def listen_options(func: F) -> F:
     """--host and --port of the web app (``serve`` and ``run``), with their environment forms."""
     func = click.option(

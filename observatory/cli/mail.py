@@ -59,10 +59,11 @@ def digest(state: State, mode: str | None, subscriber: str | None, out: Path | N
         return
     if out is not None:
         raise UsageError("--out goes with --preview")
-    from observatory.digest import send_digests, smtp_settings_from_env
+    from observatory.digest import deliver_pending, smtp_settings_from_env, store_new_digests
 
     settings = smtp_settings_from_env()
-    report = send_digests(engine, config, settings, subscriber=subscriber)
+    store_new_digests(engine, config, settings, subscriber=subscriber)
+    report = deliver_pending(engine, settings, subscriber=subscriber)  # and earlier leftovers
     click.echo(
         f"sent {len(report.sent)}, pending {len(report.pending)}, failed {len(report.failed)}"
     )

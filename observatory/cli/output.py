@@ -53,16 +53,11 @@ def progress(total: int, label: str) -> Iterator[Callable[[str], None]]:
 
 
 def result_to_dict(result: CheckResult) -> dict[str, Any]:
-    return {
-        "source": result.source_id,
-        "outcome": result.outcome,
-        "changes": result.changes,
-        "change_ids": list(result.change_ids),
-        "http_status": result.http_status,
-        "bytes": result.bytes,
-        "duration_ms": int(result.duration * 1000),
-        "error": result.error,
-    }
+    """A poll outcome as ``observatory check --format json`` prints it."""
+    out: dict[str, Any] = {"source": result.source_id, "outcome": result.outcome}
+    out |= {"changes": result.changes, "change_ids": list(result.change_ids)}
+    out |= {"http_status": result.http_status, "bytes": result.bytes}
+    return out | {"duration_ms": int(result.duration * 1000), "error": result.error}
 
 
 def _table(title: str | None = None) -> Table:

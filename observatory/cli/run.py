@@ -8,18 +8,13 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-import click
-
 from observatory.cli import context as cli
 
 if TYPE_CHECKING:
     from observatory.cli.context import State
 
 
-@click.command()
-@cli.listen_options
-@click.pass_obj
-@cli.handle_errors
+@cli.web_command
 def run(state: State, host: str, port: int) -> None:
     """Poll every source on its schedule, send digests on their cadence, serve the web app.
 

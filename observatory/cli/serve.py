@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import click
-
 from observatory.cli import context as cli
 
 if TYPE_CHECKING:
     from observatory.cli.context import State
 
 
-@click.command()
-@cli.listen_options
-@click.pass_obj
-@cli.handle_errors
+@cli.web_command
 def serve(state: State, host: str, port: int) -> None:
     """Serve the web views, the JSON/CSV API and the Atom feed (read-only; no polling).
 

@@ -7,14 +7,16 @@ A model refuses unknown keys and bad values with a message that ``config.parse``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from observatory import dimensions
 from observatory.config.base import Strict
+from observatory.config.schedules import check_timezone, parse_schedule
 from observatory.config.settings import Settings
 from observatory.errors import NotFoundError
 
@@ -42,17 +44,15 @@ def parse_duration(value: str | int | float) -> float:
     return seconds
 
 
-def _check_css(selector: str, field_name: str) -> str:
-    """A selector the extractors can run (cssselect), else ValueError naming the field."""
+def _check_css(selector: str) -> str:
+    """A selector the extractors can run (cssselect), else ValueError."""
     from observatory.extract import check_selector  # only when a source has a selector
 
-    return check_selector(selector, field_name)
+    return check_selector(selector)
 
 
 def _check_cron(expr: str) -> str:
     """A five-field crontab with cron's weekday numbering (0 or 7 = Sunday)."""
-    from observatory.config.schedules import parse_schedule
-
     if len(expr.split()) != 5:
         raise ValueError(f"invalid cron expression {expr!r}: use five fields, e.g. '0 7 * * 1-5'")
     try:
@@ -71,62 +71,61 @@ def infer_kind(url: str) -> str:
     return "page"
 
 
+def _check_id(v: str) -> str:
+    if not _ID.match(v):
+        raise ValueError(f"invalid id {v!r}: use lower-case letters, digits, '-', '_' or '.'")
+    return v
+
+
+def _check_url(v: str) -> str:
+    parts = urlsplit(v)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"bad URL scheme in {v!r}: only http and https are fetched")
+    if not parts.hostname:
+        raise ValueError(f"URL {v!r} has no host")
+    return v
+
+
+def _check_email(v: str) -> str:
+    if not _EMAIL.match(v):
+        raise ValueError(f"malformed email address {v!r}")
+    return v
+
+
+def _keeping(check: Callable[[str], object]) -> Callable[[str], str]:
+    """A validator that runs *check* (it raises ValueError) and keeps the value as written."""
+
+    def validate(value: str) -> str:
+        check(value)
+        return value
+
+    return validate
+
+
+# Each value checked by one function, named once (pydantic reports the field and the message).
+SourceId = Annotated[str, AfterValidator(_check_id)]
+HttpUrl = Annotated[str, AfterValidator(_check_url)]
+Css = Annotated[str, AfterValidator(_check_css)]
+Duration = Annotated[str, AfterValidator(_keeping(parse_duration))]
+Cron = Annotated[str, AfterValidator(_check_cron)]
+DimensionKeys = Annotated[list[str], AfterValidator(dimensions.check_keys)]
+Email = Annotated[str, AfterValidator(_check_email)]
+DigestSchedule = Annotated[str, AfterValidator(_keeping(parse_schedule))]
+TimeZone = Annotated[str, AfterValidator(check_timezone)]
+
+
 class Source(Strict):
-    id: str
-    url: str
+    id: SourceId
+    url: HttpUrl
     kind: Literal["page", "listing", "feed", "pdf"] | None = None
     name: str | None = None
-    select: str | None = None
-    ignore: list[str] = Field(default_factory=list)
-    items: str | None = None
-    every: str | None = None
-    cron: str | None = None
-    dimensions: list[str] = Field(default_factory=list)
+    select: Css | None = None
+    ignore: list[Css] = Field(default_factory=list)
+    items: Css | None = None
+    every: Duration | None = None
+    cron: Cron | None = None
+    dimensions: DimensionKeys = Field(default_factory=list)
     enabled: bool = True
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not _ID.match(v):
-            raise ValueError(f"invalid id {v!r}: use lower-case letters, digits, '-', '_' or '.'")
-        return v
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https"):
-            raise ValueError(f"bad URL scheme in {v!r}: only http and https are fetched")
-        if not parts.hostname:
-            raise ValueError(f"URL {v!r} has no host")
-        return v
-
-    @field_validator("select", "items")
-    @classmethod
-    def _css(cls, v: str | None, info: Any) -> str | None:
-        return None if v is None else _check_css(v, info.field_name)
-
-    @field_validator("ignore")
-    @classmethod
-    def _ignore(cls, v: list[str]) -> list[str]:
-        return [_check_css(s, "ignore") for s in v]
-
-    @field_validator("every")
-    @classmethod
-    def _every(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_duration(v)
-        return v
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, v: str | None) -> str | None:
-        return None if v is None else _check_cron(v)
-
-    @field_validator("dimensions")
-    @classmethod
-    def _dimensions(cls, v: list[str]) -> list[str]:
-        return dimensions.check_keys(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> Source:
@@ -152,39 +151,12 @@ class Source(Strict):
 
 
 class Subscriber(Strict):
-    email: str
+    email: Email
     name: str | None = None
-    dimensions: list[str] = Field(default_factory=list)
+    dimensions: DimensionKeys = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
-    schedule: str = "daily 07:00"
-    timezone: str | None = None
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str) -> str:
-        if not _EMAIL.match(v):
-            raise ValueError(f"malformed email address {v!r}")
-        return v
-
-    @field_validator("dimensions")
-    @classmethod
-    def _dimensions(cls, v: list[str]) -> list[str]:
-        return dimensions.check_keys(v)
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, v: str) -> str:
-        from observatory.config.schedules import parse_schedule
-
-        parse_schedule(v)
-        return v
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, v: str | None) -> str | None:
-        from observatory.config.schedules import check_timezone
-
-        return None if v is None else check_timezone(v)
+    schedule: DigestSchedule = "daily 07:00"
+    timezone: TimeZone | None = None
 
 
 class Config(Strict):

@@ -32,22 +32,16 @@ class Schedule:
         """The APScheduler trigger that fires on this schedule (``jitter``: seconds of spread)."""
         from apscheduler.triggers.cron import CronTrigger
 
-        tz = ZoneInfo(self.timezone)
+        fields: dict[str, Any]
         if self.kind == "cron":
             minute, hour, day, month, dow = self.text.split()
-            return CronTrigger(
-                minute=minute,
-                hour=hour,
-                day=day,
-                month=month,
-                day_of_week=cron_weekdays(dow),
-                timezone=tz,
-                jitter=jitter,
-            )
-        fields: dict[str, Any] = {"hour": self.hour, "minute": self.minute, "second": 0}
-        if self.day:
-            fields["day_of_week"] = self.day
-        return CronTrigger(timezone=tz, jitter=jitter, **fields)
+            fields = {"minute": minute, "hour": hour, "day": day, "month": month}
+            fields["day_of_week"] = cron_weekdays(dow)
+        else:
+            fields = {"hour": self.hour, "minute": self.minute, "second": 0}
+            if self.day:
+                fields["day_of_week"] = self.day
+        return CronTrigger(timezone=ZoneInfo(self.timezone), jitter=jitter, **fields)
 
 
 def cron_weekdays(field: str) -> str:

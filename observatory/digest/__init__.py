@@ -13,7 +13,7 @@ send.py     a run: store what is owed, then deliver what is pending
 from observatory.digest.outbox import outbox_rows, pending_messages
 from observatory.digest.owed import prepare_digests
 from observatory.digest.render import make_environment, render_digest
-from observatory.digest.send import send_digests, store_new_digests
+from observatory.digest.send import store_new_digests
 from observatory.digest.smtp import SmtpSettings, deliver_pending, smtp_settings_from_env
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "pending_messages",
     "prepare_digests",
     "render_digest",
-    "send_digests",
     "smtp_settings_from_env",
     "store_new_digests",
 ]

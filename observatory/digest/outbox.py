@@ -112,14 +112,7 @@ def load_pending(engine: Engine, row_id: int) -> OutboxMessage | None:
         return row
 
 
-def record_attempt(
-    engine: Engine,
-    message_id: int,
-    *,
-    state: str,
-    error: str | None = None,
-    now: datetime | None = None,
-) -> None:
+def record_attempt(engine: Engine, message_id: int, state: str, error: str | None = None) -> None:
     """Count one SMTP attempt; ``sent`` and ``failed`` are final, ``failed`` releases claims."""
     values: dict[str, Any] = {
         "attempts": OutboxMessage.attempts + 1,
@@ -127,7 +120,7 @@ def record_attempt(
         "last_error": error,
     }
     if state == "sent":
-        values["sent_at"] = now or utcnow()
+        values["sent_at"] = utcnow()
     with Session(engine) as session:  # an UPDATE: the stored bytes are not read back
         session.execute(
             update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
@@ -146,12 +139,9 @@ def outbox_rows(engine: Engine, states: Sequence[str] = ()) -> list[dict[str, An
 
 
 def message_to_dict(m: OutboxMessage) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "message_id": m.message_id,
-        "subscriber": m.subscriber,
-        "subject": m.subject,
-        "state": m.state,
+    """A message as ``observatory outbox --format json`` prints it (its bytes left out)."""
+    shown = m.model_dump(include={"id", "message_id", "subscriber", "subject", "state"})
+    return shown | {
         "attempts": m.attempts,
         "changes": len(m.change_ids),
         "created_at": iso(m.created_at),

@@ -1,15 +1,13 @@
-"""A digest run: store what each subscriber is owed, then deliver everything pending.
+"""The first half of a digest run: render and store what each subscriber is owed.
 
-The same two steps serve ``observatory digest --send`` and the service's schedule. Digests are
+``observatory digest --send`` and the service's schedule both run ``store_new_digests`` and
+then ``smtp.deliver_pending`` (which also sends what earlier runs left pending). Digests are
 rendered one at a time; the entries they share are rendered and encoded once per run (both
 caches are bounded and dropped at the end).
 """
 
 from __future__ import annotations
 
-import ssl
-import time
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -20,7 +18,7 @@ from observatory.digest.mime import QP_BUDGET
 from observatory.digest.outbox import store_digest
 from observatory.digest.owed import iter_digests
 from observatory.digest.render import make_environment, render_digest
-from observatory.digest.smtp import DeliveryReport, SmtpSettings, deliver_pending
+from observatory.digest.smtp import SmtpSettings
 
 
 def store_new_digests(
@@ -44,18 +42,3 @@ def store_new_digests(
         ):
             stored += 1
     return stored
-
-
-def send_digests(
-    engine: Engine,
-    config: Config,
-    settings: SmtpSettings,
-    *,
-    subscriber: str | None = None,
-    now: datetime | None = None,
-    context: ssl.SSLContext | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> DeliveryReport:
-    """Store what is owed now, then deliver everything pending (earlier leftovers included)."""
-    store_new_digests(engine, config, settings, subscriber=subscriber, now=now)
-    return deliver_pending(engine, settings, subscriber=subscriber, context=context, sleep=sleep)

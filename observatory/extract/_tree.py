@@ -75,12 +75,12 @@ def css_xpath(selector: str) -> etree.XPath:
         raise ValueError(first_line) from None
 
 
-def check_selector(selector: str, field_name: str) -> str:
-    """*selector* if it can run, else ValueError naming the field (configuration validation)."""
+def check_selector(selector: str) -> str:
+    """*selector* if it can run, else ValueError saying why (configuration validation)."""
     try:
         css_xpath(selector)
     except ValueError as exc:
-        raise ValueError(f"invalid CSS selector in {field_name}: {selector!r} ({exc})") from None
+        raise ValueError(f"invalid CSS selector {selector!r} ({exc})") from None
     return selector
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from observatory.document import Block, Document
 from observatory.errors import ExtractError
@@ -151,23 +152,33 @@ def blocks_of(region: El) -> list[Block]:
     return walker.blocks
 
 
-def prepare(body: bytes, opts: ExtractOptions) -> tuple[El, El, str]:
-    """Parse, pick the region, remove noise: (root, region, base URL)."""
+@dataclass(frozen=True)
+class Page:
+    """A parsed page: its root, the watched region (noise removed) and the base URL."""
+
+    root: El
+    region: El
+    base: str
+
+    def document(self, extractor: str, **parts: Any) -> Document:
+        """A Document of *parts* (blocks or items) with the region's links and the page title."""
+        links = _tree.document_links(self.region, self.base)
+        title = _tree.page_title(self.root)
+        return Document(links=links, title=title, meta={"extractor": extractor}, **parts)
+
+
+def prepare(body: bytes, opts: ExtractOptions) -> Page:
+    """Parse, pick the region, remove noise."""
     root = _tree.parse_html(body, opts.content_type)
     region = _tree.select_region(root, opts.select)
     _tree.remove_noise(region, opts.ignore)
-    return root, region, _tree.base_url(root, opts.url)
+    return Page(root, region, _tree.base_url(root, opts.url))
 
 
 def extract_page(body: bytes, opts: ExtractOptions) -> Document:
-    root, region, base = prepare(body, opts)
-    blocks = blocks_of(region)
+    page = prepare(body, opts)
+    blocks = blocks_of(page.region)
     if not blocks:
         where = f"select {opts.select!r}" if opts.select else "the page"
         raise ExtractError(f"{where} has no text")
-    return Document(
-        blocks=tuple(blocks),
-        links=_tree.document_links(region, base),
-        title=_tree.page_title(root),
-        meta={"extractor": "page"},
-    )
+    return page.document("page", blocks=tuple(blocks))

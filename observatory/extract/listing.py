@@ -61,22 +61,17 @@ def item_of(tag: El, base: str) -> Item | None:
 def extract_listing(body: bytes, opts: ExtractOptions) -> Document:
     if not opts.items:
         raise ExtractError("a listing needs an 'items' selector (CSS of one item)")
-    root, region, base = prepare(body, opts)
-    matches = _tree.select_in(region, opts.items)
+    page = prepare(body, opts)
+    matches = _tree.select_in(page.region, opts.items)
     if not matches:
         raise ExtractError(f"items {opts.items!r} matched nothing")
     items: list[Item] = []
     seen: set[str] = set()
     for match in matches:
-        item = item_of(match, base)
+        item = item_of(match, page.base)
         if item is not None and item.key not in seen:
             seen.add(item.key)
             items.append(item)
     if not items:
         raise ExtractError(f"items {opts.items!r} have no text")
-    return Document(
-        items=tuple(items),
-        links=_tree.document_links(region, base),
-        title=_tree.page_title(root),
-        meta={"extractor": "listing"},
-    )
+    return page.document("listing", items=tuple(items))

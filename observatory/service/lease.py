@@ -62,6 +62,11 @@ def _is_stale(row: ServiceLease, now: datetime, host: str, pid: int) -> bool:
     return row.holder_host == host and (row.holder_pid == pid or not pid_alive(row.holder_pid))
 
 
+def _times(now: datetime) -> dict[str, datetime]:
+    """A lease taken at *now*: since, last heartbeat, and when it expires unless renewed."""
+    return {"since": now, "heartbeat_at": now, "expires_at": now + LEASE_TTL}
+
+
 def acquire_lease(
     engine: Engine,
     *,
@@ -73,15 +78,7 @@ def acquire_lease(
     """Take the lease or raise ``LeaseHeld`` with the holder's host, pid and since."""
     host, pid, now = host or socket.gethostname(), pid or os.getpid(), now or utcnow()
     token = secrets.token_hex(16)
-    fresh = ServiceLease(
-        name=name,
-        holder_host=host,
-        holder_pid=pid,
-        token=token,
-        since=now,
-        heartbeat_at=now,
-        expires_at=now + LEASE_TTL,
-    )
+    fresh = ServiceLease(name=name, holder_host=host, holder_pid=pid, token=token, **_times(now))
     with Session(engine) as session:
         current = session.get(ServiceLease, name)
         if current is None:
@@ -114,9 +111,7 @@ def _take_over(session: Session, stale_token: str, fresh: ServiceLease) -> None:
             holder_host=fresh.holder_host,
             holder_pid=fresh.holder_pid,
             token=fresh.token,
-            since=fresh.since,
-            heartbeat_at=fresh.heartbeat_at,
-            expires_at=fresh.expires_at,
+            **_times(fresh.since),
         )
     )
     session.commit()

@@ -58,6 +58,13 @@ def iso(value: datetime | None) -> str | None:
     return as_utc(value).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
+class SourceRow(SQLModel):
+    """The first two columns of every per-source history table: its id and its source."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="sources.id")
+
+
 class SourceState(SQLModel, table=True):
     __tablename__ = "sources"
 
@@ -79,12 +86,10 @@ class SourceState(SQLModel, table=True):
     )
 
 
-class Check(SQLModel, table=True):
+class Check(SourceRow, table=True):
     __tablename__ = "checks"
     __table_args__ = (Index("ix_checks_source_started", "source_id", "started_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    source_id: str = Field(foreign_key="sources.id")
     started_at: datetime = When()
     duration_ms: int = 0
     outcome: str  # new | changed | unchanged | not_modified | error
@@ -103,27 +108,23 @@ class Blob(SQLModel, table=True):
     size: int
 
 
-class Snapshot(SQLModel, table=True):
+class Snapshot(SourceRow, table=True):
     __tablename__ = "snapshots"
     __table_args__ = (Index("ix_snapshots_source_fetched", "source_id", "fetched_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    source_id: str = Field(foreign_key="sources.id")
     fetched_at: datetime = When()
     url: str
     fingerprint: str = Field(index=True)
     blob_hash: str = Field(foreign_key="blobs.hash")
 
 
-class ChangeRow(SQLModel, table=True):
+class ChangeRow(SourceRow, table=True):
     __tablename__ = "changes"
     __table_args__ = (
         Index("ix_changes_detected", "detected_at"),
         Index("ix_changes_source_detected", "source_id", "detected_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    source_id: str = Field(foreign_key="sources.id")
     snapshot_id: int = Field(foreign_key="snapshots.id")
     previous_snapshot_id: int | None = Field(default=None, foreign_key="snapshots.id")
     detected_at: datetime = When()

@@ -132,17 +132,20 @@ def _state_values(o: PollRecord) -> dict[str, Any]:
     return values
 
 
+_CHECK_FIELDS = (
+    "source_id",
+    "started_at",
+    "duration_ms",
+    "outcome",
+    "http_status",
+    "bytes",
+    "error",
+)
+
+
 def _check_values(o: PollRecord) -> dict[str, Any]:
-    return {
-        "source_id": o.source_id,
-        "started_at": o.started_at,
-        "duration_ms": o.duration_ms,
-        "outcome": o.outcome,
-        "http_status": o.http_status,
-        "bytes": o.bytes,
-        "error": o.error,
-        "changes": 0,
-    }
+    """The ``checks`` row of a poll (its change count is set by the caller)."""
+    return {name: getattr(o, name) for name in _CHECK_FIELDS} | {"changes": 0}
 
 
 def _learn(conn: Connection, o: PollRecord) -> None:

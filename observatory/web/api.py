@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from observatory import dimensions
 from observatory.store import changes
 from observatory.store.changes import CSV_FIELDS, change_to_dict, csv_row
 from observatory.store.sources import source_states, source_to_dict
@@ -22,7 +24,7 @@ from observatory.web import filters
 
 router = APIRouter(prefix="/api", tags=["api"])
 
-Dimension = Literal["guidance", "tools", "collaboration", "experimentation"]
+Dimension = Literal[dimensions.KEYS]  # type: ignore[valid-type]
 Sources = Annotated[list[str] | None, Query(description="Only this source id (repeatable).")]
 Dimensions = Annotated[
     list[Dimension] | None, Query(description="Only changes tagged with this key (repeatable).")
@@ -48,6 +50,23 @@ Words = Annotated[
         max_length=500,
     ),
 ]
+
+
+@dataclass
+class ListFilters:
+    """The filters every list takes (the same names as the web pages and the Atom feed)."""
+
+    source: Sources = None
+    dimension: Dimensions = None
+    since: Since = None
+    until: Until = None
+    q: Words = None
+
+    def params(self) -> filters.Params:
+        return filters.from_values(self.source, self.dimension, self.since, self.until, self.q)
+
+
+Filters = Annotated[ListFilters, Depends()]
 
 
 class ErrorOut(BaseModel):
@@ -97,18 +116,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @router.get("/changes", response_model=ChangePage, responses=ERRORS)
 def list_changes(
     request: Request,
-    source: Sources = None,
-    dimension: Dimensions = None,
-    since: Since = None,
-    until: Until = None,
-    q: Words = None,
+    wanted: Filters,
     cursor: Annotated[
         int | None, Query(ge=1, le=2**62, description="Changes older than this id (from next).")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=filters.MAX_LIMIT)] = filters.DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """Changes, newest first, one page at a time; follow ``next`` for older ones."""
-    params = filters.from_values(source, dimension, since, until, q)
+    params = wanted.params()
     result = changes.page_of_changes(
         request.app.state.engine,
         params.to_filter(),
@@ -133,16 +148,9 @@ def list_changes(
         **ERRORS,
     },
 )
-def changes_csv(
-    request: Request,
-    source: Sources = None,
-    dimension: Dimensions = None,
-    since: Since = None,
-    until: Until = None,
-    q: Words = None,
-) -> StreamingResponse:
+def changes_csv(request: Request, wanted: Filters) -> StreamingResponse:
     """Every matching change as CSV (the CLI's columns), newest first, streamed."""
-    flt = filters.from_values(source, dimension, since, until, q).to_filter()
+    flt = wanted.params().to_filter()
     rows = changes.iter_changes(request.app.state.engine, flt, fts=request.app.state.fts)
     return StreamingResponse(
         csv_lines(change_to_dict(r) for r in rows),

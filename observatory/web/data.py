@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
@@ -16,6 +16,8 @@ from sqlmodel import Session, col
 
 from observatory.document import Block, Document
 from observatory.store.models import ChangeDimension, ChangeRow, Check, Snapshot
+
+Row = TypeVar("Row", Check, Snapshot)
 
 
 def _month(engine: Engine) -> Any:
@@ -92,21 +94,19 @@ def change_counts(engine: Engine, since: timedelta = timedelta(days=30)) -> dict
 
 
 def recent_checks(engine: Engine, source_id: str, limit: int = 30) -> list[Check]:
-    query = (
-        select(Check)
-        .where(col(Check.source_id) == source_id)
-        .order_by(col(Check.id).desc())
-        .limit(limit)
-    )
-    with Session(engine) as session:
-        return list(session.scalars(query))
+    return _recent(engine, Check, source_id, limit)
 
 
 def recent_snapshots(engine: Engine, source_id: str, limit: int = 30) -> list[Snapshot]:
+    return _recent(engine, Snapshot, source_id, limit)
+
+
+def _recent(engine: Engine, model: type[Row], source_id: str, limit: int) -> list[Row]:
+    """The newest *limit* rows of *model* (checks or snapshots) of one source."""
     query = (
-        select(Snapshot)
-        .where(col(Snapshot.source_id) == source_id)
-        .order_by(col(Snapshot.id).desc())
+        select(model)
+        .where(col(model.source_id) == source_id)
+        .order_by(col(model.id).desc())
         .limit(limit)
     )
     with Session(engine) as session:

@@ -35,7 +35,7 @@ BAD_FILES = {
     ),
     "bad ignore css": (
         "sources:\n  - id: x\n    url: https://e.org/\n    ignore: ['..a']\n",
-        ["invalid CSS selector in ignore"],
+        ["ignore: invalid CSS selector"],
     ),
     "duplicate id": (
         GOOD_SOURCE + GOOD_SOURCE.removeprefix("sources:\n"),

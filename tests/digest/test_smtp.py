@@ -32,10 +32,20 @@ from observatory.digest import (
     SmtpSettings,
     deliver_pending,
     outbox_rows,
-    send_digests,
     smtp_settings_from_env,
+    store_new_digests,
 )
+from observatory.digest.smtp import DeliveryReport
 from tests.digest.test_compose import MAIL_FIXTURES, add_change, fresh_db, mail_config, seed_sources
+
+
+def send_digests(
+    engine: Engine, config: Config, settings: SmtpSettings, **delivery: Any
+) -> DeliveryReport:
+    """What ``observatory digest --send`` does: store what is owed, then deliver."""
+    store_new_digests(engine, config, settings, subscriber=delivery.get("subscriber"))
+    return deliver_pending(engine, settings, **delivery)
+
 
 FROM = "Observatory <observatory@example.org>"
 
