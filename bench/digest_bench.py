@@ -28,8 +28,9 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from observatory.config import DIMENSIONS, Config
+from observatory.config import Config
 from observatory.digest import SmtpSettings, deliver_pending, store_new_digests
+from observatory.dimensions import KEYS as DIMENSIONS
 from observatory.store.db import open_db
 from observatory.store.models import Blob, ChangeRow, Snapshot, SourceState
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/extract_bench.py [--runs 30] [--eurlex-runs 5]
 
 Part 1 (speed): median CPU ms per call of ``observatory.extract.extract`` and of the
-BeautifulSoup reference (``observatory.extract._bs4_reference``), side by side with their ratio,
+BeautifulSoup reference (``tests/extract/bs4_reference.py``, the test oracle), side by side with their ratio,
 on (a) the real 1.35 MB EUR-Lex page of the AI Act, (b) ``tests/fixtures/site/v1/ai.html`` and
 (c) a ~30 KB EMA-like page generated from corpus text the way ``bench/poll_bench.py`` does
 (``select: main``). Calls of the two implementations are interleaved so drift hits both.
@@ -35,7 +35,7 @@ from poll_bench import CORPUS, corpus_paragraphs, make_page  # noqa: E402  (benc
 from observatory.document import Document  # noqa: E402
 from observatory.errors import ExtractError  # noqa: E402
 from observatory.extract import ExtractOptions, choose, extract  # noqa: E402
-from observatory.extract import _bs4_reference as ref  # noqa: E402
+from tests.extract import bs4_reference as ref  # noqa: E402  (the test oracle)
 
 EURLEX = ROOT.parent / "shared" / "corpus" / "ai-act" / "eurlex-oj-l-202401689-en.html"
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -44,7 +44,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         site = self.server.site
         path = self.path.split("?", 1)[0]
-        site.log.append((self.command, self.path, dict(self.headers.items())))
+        site.record((self.command, self.path, dict(self.headers.items())))
         route = site.routes.get(path)
         response = route(self) if route is not None else site.static(path)
         if response.delay:
@@ -74,6 +74,7 @@ class FixtureSite:
         self.version = 1
         self.routes: dict[str, Route] = {}
         self.log: list[tuple[str, str, dict[str, str]]] = []
+        self._logged = threading.Condition()
         self._server = _Server((host, port), Handler)
         self._server.site = self
         self._thread = threading.Thread(
@@ -96,8 +97,20 @@ class FixtureSite:
         self._server.shutdown()
         self._server.server_close()
 
+    def record(self, entry: tuple[str, str, dict[str, str]]) -> None:
+        with self._logged:
+            self.log.append(entry)
+            self._logged.notify_all()
+
     def requests_for(self, path: str) -> list[tuple[str, str, dict[str, str]]]:
         return [entry for entry in self.log if entry[1].split("?", 1)[0] == path]
+
+    def wait_for_requests(self, *paths: str, timeout: float = 10.0) -> bool:
+        """Block until every path in *paths* was requested at least once (False on timeout)."""
+        with self._logged:
+            return self._logged.wait_for(
+                lambda: all(self.requests_for(p) for p in paths), timeout=timeout
+            )
 
     def static(self, path: str) -> Response:
         rel = path.lstrip("/") or "index.html"

@@ -12,9 +12,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -29,42 +30,63 @@ SETTINGS = "settings: {per_host_delay: 0, retries: 0, timeout: 20, recheck_on_ch
 
 
 class ServiceProcess:
-    """One `observatory run` subprocess with its log in a file."""
+    """One `observatory run` subprocess; a thread reads its log lines as they come, so a test
+    waits on a line (a condition), never for a fixed time."""
 
     def __init__(self, tmp_path: Path, config: Path, db: Path, name: str = "run") -> None:
         self.log_path = tmp_path / f"{name}.log"
         self.config, self.db = config, db
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
+        self.lines: list[str] = []
+        self._new_line = threading.Condition()
 
     def start(self, wait_ready: bool = True) -> ServiceProcess:
         env = {**os.environ, "OBSERVATORY_LOG_FORMAT": "text", "OBSERVATORY_MAIL_FROM": ""}
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [*RUN, "--config", str(self.config), "--db", str(self.db), "run", "--port", "0"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
+        self.proc = subprocess.Popen(
+            [*RUN, "--config", str(self.config), "--db", str(self.db), "run", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        self._reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True)
+        self._reader.start()
         if wait_ready:
             line = self.wait_for(r"web on http://[\d.]+:(\d+)")
             self.port = int(re.search(r"web on http://[\d.]+:(\d+)", line).group(1))  # type: ignore[union-attr]
         return self
 
+    def _read(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        with proc.stdout, self.log_path.open("ab") as log:
+            for raw in proc.stdout:  # ends when the process closes its output
+                log.write(raw)
+                log.flush()
+                with self._new_line:
+                    self.lines.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
+                    self._new_line.notify_all()
+        with self._new_line:
+            self._new_line.notify_all()  # the process ended: wake the waiters
+
     @property
     def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
+        with self._new_line:
+            return "\n".join(self.lines)
 
     def wait_for(self, pattern: str, timeout: float = 15.0, count: int = 1) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            hits = [ln for ln in self.log.splitlines() if re.search(pattern, ln)]
-            if len(hits) >= count:
-                return hits[count - 1]
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
+        assert self.proc is not None
+        proc = self.proc
+
+        def hits() -> list[str]:
+            return [ln for ln in self.lines if re.search(pattern, ln)]
+
+        with self._new_line:
+            self._new_line.wait_for(
+                lambda: len(hits()) >= count or proc.poll() is not None, timeout=timeout
+            )
+            found = hits()
+        if len(found) >= count:
+            return found[count - 1]
         raise AssertionError(f"no {count}x {pattern!r} in time; log:\n{self.log}")
 
     def get(self, path: str) -> httpx.Response:
@@ -84,12 +106,16 @@ class ServiceProcess:
             self.proc.kill()
             self.proc.wait()
             raise AssertionError(f"did not stop in {timeout}s; log:\n{self.log}") from None
-        return code, time.monotonic() - started
+        elapsed = time.monotonic() - started
+        self._reader.join(5)  # every line it wrote is in self.lines
+        return code, elapsed
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc is not None:
+            self._reader.join(5)
 
 
 @pytest.fixture
@@ -107,6 +133,19 @@ def write_config(path: Path, site: FixtureSite, sources: list[str]) -> Path:
         lines.append("  - " + entry.replace("$B", site.base_url).replace("$L", local))
     path.write_text("\n".join(lines) + "\n" + SETTINGS, encoding="utf-8")
     return path
+
+
+def shift_back(db: Path, seconds: float) -> None:
+    """Move every recorded time back, as if that much time had passed since (downtime)."""
+    with sqlite3.connect(db) as conn:
+        for table, column in (("sources", "last_checked_at"), ("checks", "started_at")):
+            rows = conn.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL")
+            for rowid, value in rows.fetchall():
+                earlier = datetime.fromisoformat(value) - timedelta(seconds=seconds)
+                conn.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
+                    (earlier.isoformat(sep=" "), rowid),
+                )
 
 
 def checks(db: Path, source: str | None = None) -> list[tuple[str, datetime, str]]:
@@ -196,10 +235,7 @@ def test_sigterm_mid_poll_exits_0_and_leaves_no_half_written_poll(
         ],
     )
     service = start(tmp_path, services, config)
-    deadline = time.monotonic() + 10
-    while not (site.requests_for("/slow.html") and site.requests_for("/hang.html")):
-        assert time.monotonic() < deadline, service.log
-        time.sleep(0.05)
+    assert site.wait_for_requests("/slow.html", "/hang.html"), service.log
     code, elapsed = service.stop()
     assert code == 0, service.log
     assert elapsed < 10.5, elapsed
@@ -238,7 +274,7 @@ def test_restart_after_downtime_catches_up_once(
     assert first.stop()[0] == 0
     db = tmp_path / "obs.db"
     before = len(checks(db))
-    time.sleep(4.1)  # two intervals of ai and act pass while nothing runs
+    shift_back(db, seconds=4.1)  # as if two intervals of ai and act passed while nothing ran
 
     second = start(tmp_path, services, config, "second")
     second.wait_for(r"poll (ai|act) ", count=4, timeout=12)  # caught up, then one regular poll
