@@ -3,7 +3,7 @@
     .venv/bin/python bench/extract_bench.py [--runs 30] [--eurlex-runs 5]
 
 Part 1 (speed): median CPU ms per call of ``observatory.extract.extract`` and of the
-BeautifulSoup reference (``tests/extract/bs4_reference.py``, the oracle), side by side with their ratio,
+BeautifulSoup test oracle (``tests/extract/bs4_reference.py``), side by side with their ratio,
 on (a) the real 1.35 MB EUR-Lex page of the AI Act, (b) ``tests/fixtures/site/v1/ai.html`` and
 (c) a ~30 KB EMA-like page generated from corpus text the way ``bench/poll_bench.py`` does
 (``select: main``). Calls of the two implementations are interleaved so drift hits both.
