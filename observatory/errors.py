@@ -12,6 +12,7 @@
     │                                region matches nothing, an empty body, a bad PDF (exit 1)
     ├── DeliveryError                a digest could not be delivered (exit 1)
     ├── StoreError                   the database failed: a migration, a fault, missing data
+    │   └── SupersededError          a poll found its source's last version changed under it
     ├── LeaseHeld                    another live process holds the scheduler lease (exit 1)
     └── LeaseLost                    our scheduler lease was taken over (exit 1)
 
@@ -93,6 +94,10 @@ class DeliveryError(ObservatoryError):
 
 class StoreError(ObservatoryError):
     """The database could not do what was asked (not bad input: exit 1)."""
+
+
+class SupersededError(StoreError):
+    """Another poll of the same source recorded a newer version first: this one writes nothing."""
 
 
 class LeaseHeld(ObservatoryError):

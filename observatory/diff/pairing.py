@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz, process
 
+from observatory.diff.lcs import LCS_CELLS, opcodes, ratio
 from observatory.diff.sides import Side
-from observatory.diff.words import opcodes
 
 Group = tuple[list[int], list[int]]  # positions of old blocks, positions of new blocks
 
@@ -95,7 +95,7 @@ def _candidates(
                 for k in range(a2 - a1) if equal else ():
                     i, j = i0 + a1 + k, j0 + b1 + k
                     a, b = olds[i].ids, news[j].ids
-                    score = _ratio(a, b)
+                    score = ratio(a, b)
                     if similar(a, b, score):
                         out.append((100.0 + score, i, j))  # before any other candidate
             return
@@ -103,6 +103,12 @@ def _candidates(
     band = n * m > PAIR_FULL
     for i in range(i0, i1):
         query = olds[i].ids
+        if len(query) * max(map(len, texts)) > LCS_CELLS:  # a huge block: bounded scoring
+            for k, text in enumerate(texts):
+                score = ratio(query, text)
+                if similar(query, text, score):
+                    out.append((score, i, j0 + k))
+            continue
         centre = (i - i0) * m // n
         # Most edited blocks stay near the diagonal: look there first, and further only if
         # nothing close enough is found.
@@ -144,7 +150,7 @@ def _extend(
     """Let a pair absorb free neighbours while the joined texts grow more alike (split/merge)."""
     sides, taken = (olds, news), (taken_old, taken_new)
     texts = [olds[group[0][0]].ids, news[group[1][0]].ids]  # a group starts as one pair
-    best = _ratio(texts[0], texts[1])
+    best = ratio(texts[0], texts[1])
     grown = True
     while grown and best < 100:
         grown = False
@@ -160,7 +166,7 @@ def _extend(
                 if room / (len(this) + len(add) + len(other)) <= best:
                     continue
                 trial_text = add + this if first else this + add
-                trial = _ratio(trial_text, other)
+                trial = ratio(trial_text, other)
                 if trial > best:
                     best, grown, this = trial, True, trial_text
                     idx.insert(0 if first else len(idx), cand)

@@ -7,19 +7,11 @@ joined with single spaces: ("=", same), ("-", deleted), ("+", inserted).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-
-from rapidfuzz.distance import Indel
-
 from observatory.diff._model import Op
+from observatory.diff.lcs import opcodes
 from observatory.diff.sides import Side, Words, joined_ids
 from observatory.document import Block
 from observatory.noise import normalise_text
-
-
-def opcodes(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[str, int, int, int, int]]:
-    """LCS opcodes as plain tuples (tag, i1, i2, j1, j2)."""
-    return Indel.opcodes(a, b).as_list()  # type: ignore[return-value]  # typed loosely upstream
 
 
 def word_diff(old: str, new: str) -> list[Op]:

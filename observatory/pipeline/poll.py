@@ -1,44 +1,52 @@
-"""One poll of one source: fetch -> extract -> normalise -> diff -> tag -> store.
+"""One poll of one source: claim -> fetch -> extract -> normalise -> diff -> tag -> store.
 
-(The steps are in ``observatory.pipeline.steps``; this module runs them and records outcomes.)
+``check_source()`` is the function that the CLI, the scheduler and the tests all call. It runs
+the named steps of ``pipeline.steps`` and ends in one of the outcomes of ``pipeline.outcomes``,
+each written by its own function, in one transaction:
 
-``check_source()`` is the function that the CLI, the scheduler and the tests all call. It is a
-short sequence of named steps; each outcome (``new``, ``changed``, ``unchanged``,
-``not_modified``, ``error``) is written by one named function. The steps before the write are
-pure or read-only (tagging included), so the one transaction that records a poll holds no
-CPU work. A failed fetch or an empty/unmatched region is an error on the source, never content.
+    new, changed, unchanged, not_modified   a good poll
+    error         the source failed (a failed fetch or an empty/unmatched region is never
+                  content), or the poll exceeded ``poll_timeout``, or anything unforeseen
+    busy          another process holds the source's claim: nothing done
+    superseded    another poll recorded a newer version first: nothing written
+
+Isolation: whatever one source does (bytes, depth, time, an exception nobody foresaw) ends as an
+outcome of that source; only cancellation propagates. CPU work and database writes run in
+worker threads, so the event loop stays responsive during a huge page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from observatory.config import Config, Settings, Source
-from observatory.errors import ExtractError, FetchError
+from observatory.errors import ExtractError, FetchError, SupersededError
 from observatory.fetch import Fetcher, FetchResult
-from observatory.noise import drop_volatile, fingerprint
-from observatory.pipeline import steps
+from observatory.pipeline import outcomes, steps
+from observatory.store import claims
+from observatory.store.db import database_fault
 from observatory.store.models import utcnow
-from observatory.store.polls import (
-    PollRecord,
-    Prior,
-    read_prior,
-    read_priors,
-    record_check,
-    record_version,
-)
-from observatory.store.sources import sync_sources
+from observatory.store.polls import PollRecord, Prior, read_prior, read_priors
+from observatory.store.sources import SOURCES, sync_sources
 from observatory.tagging import Taxonomy, load_taxonomy
 
-Outcome = Literal["new", "changed", "unchanged", "not_modified", "error"]
-OUTCOMES: tuple[Outcome, ...] = ("new", "changed", "unchanged", "not_modified", "error")
+Outcome = Literal["new", "changed", "unchanged", "not_modified", "error", "busy", "superseded"]
+OUTCOMES: tuple[Outcome, ...] = (
+    *("new", "changed", "unchanged", "not_modified", "error"),
+    *("busy", "superseded"),
+)
+CLAIM_MARGIN = timedelta(seconds=60)  # a claim outlives the poll deadline by this much
+log = logging.getLogger("observatory.pipeline")
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class Poll:
     prior: Prior
     started_at: datetime
     t0: float = field(default_factory=time.monotonic)
+    fetched: FetchResult | None = None  # the last fetch, kept for an error after it
 
     @property
     def volatile(self) -> frozenset[str]:
@@ -83,7 +92,7 @@ class Poll:
 
     def record(
         self,
-        outcome: Outcome,
+        outcome: str,
         result: FetchResult | None,
         *,
         error: str | None = None,
@@ -118,75 +127,95 @@ class Poll:
 
 
 async def check_source(source: Source, ctx: PollContext, prior: Prior | None = None) -> CheckResult:
-    """Poll one source and record the outcome; ``prior`` saves a read when the caller has it."""
-    poll = Poll(source, ctx, prior or read_prior(ctx.engine, source.id), ctx.now())
-    result: FetchResult | None = None
+    """Poll one source and record the outcome; ``prior`` saves a read when the caller has it.
+
+    Never raises for what the source or the database does; cancellation propagates."""
+    started_at, t0 = ctx.now(), time.monotonic()
+    ttl = timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
     try:
-        result = await steps.fetch(poll)
-        if result.status == "not_modified":
-            return _quiet(poll, "not_modified", result)
-        if poll.prior.snapshot_id is not None and steps.byte_identical(poll, result):
-            return _quiet(poll, "unchanged", result)  # nothing to extract
-        document = drop_volatile(
-            await steps.extract_document(source, result, ctx.settings), poll.volatile
+        holder = await asyncio.to_thread(
+            claims.take, ctx.engine, SOURCES, source.id, now=started_at, ttl=ttl
         )
-    except (FetchError, ExtractError) as exc:
-        return _failed(poll, result, exc)
-    new_print = fingerprint(document, poll.volatile)
-    if poll.prior.snapshot_id is None:
-        return _store(poll, "new", result, steps.Version(document, new_print))
+    except SQLAlchemyError as exc:
+        return _unrecorded(source.id, t0, exc)
+    if holder is not None:
+        return CheckResult(source.id, "busy", error=f"being polled by another process ({holder})")
+    try:
+        if prior is None:
+            prior = await asyncio.to_thread(read_prior, ctx.engine, source.id)
+        poll = Poll(source, ctx, prior, started_at, t0)
+        return await _write(poll, await _examine_within_deadline(poll))
+    except SQLAlchemyError as exc:
+        return _unrecorded(source.id, t0, exc)
+    finally:
+        await _release(ctx, source.id)
+
+
+async def _examine_within_deadline(poll: Poll) -> outcomes.Outcome:
+    """What happened, decided within ``poll_timeout``; every failure becomes ``Failed``."""
+    try:
+        return await asyncio.wait_for(_examine(poll), poll.ctx.settings.poll_timeout)
+    except TimeoutError:
+        limit = poll.ctx.settings.poll_timeout
+        return outcomes.Failed(
+            f"the poll took longer than poll_timeout ({limit:g} s)", poll.fetched
+        )
+    except FetchError as exc:
+        return outcomes.Failed(exc.message, poll.fetched, exc.status)
+    except ExtractError as exc:
+        return outcomes.Failed(exc.message, poll.fetched)
+    except Exception as exc:  # an input nobody foresaw: an error on this source only
+        log.debug("poll of %s failed", poll.source.id, exc_info=True)
+        return outcomes.Failed(outcomes.internal(exc), poll.fetched)
+
+
+async def _examine(poll: Poll) -> outcomes.Outcome:
+    """The named steps of a poll, up to the decision of what to write."""
+    result = poll.fetched = await steps.fetch(poll)
+    if result.status == "not_modified":
+        return outcomes.Quiet("not_modified", result)
+    first = poll.prior.snapshot_id is None
+    if not first and steps.byte_identical(poll, result):
+        return outcomes.Quiet("unchanged", result)  # nothing to extract
+    document, new_print = await steps.extract_document(poll, result)
+    if first:
+        return outcomes.Store("new", result, steps.Version(document, new_print))
     if new_print == poll.prior.fingerprint:
-        return _quiet(poll, "unchanged", result)
+        return outcomes.Quiet("unchanged", result)
     version = await steps.compare(poll, document, new_print)
     if version.same:
-        return _quiet(poll, "unchanged", result, version.learned)
-    return _store(poll, "changed" if version.changes else "unchanged", result, version)
+        return outcomes.Quiet("unchanged", result, version.learned)
+    return outcomes.Store("changed" if version.changes else "unchanged", result, version)
 
 
-# --- the outcomes ----------------------------------------------------------------------------
+async def _write(poll: Poll, outcome: outcomes.Outcome) -> CheckResult:
+    """Write the outcome in a worker thread; a write that fails on the data becomes an error
+    on the source, one that is superseded writes nothing."""
+    try:
+        return await asyncio.to_thread(outcome.write, poll)
+    except SupersededError as exc:
+        return CheckResult(poll.source.id, "superseded", error=exc.message)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:  # e.g. a tagging bug: still recorded, as an error on the source
+        log.debug("recording the poll of %s failed", poll.source.id, exc_info=True)
+        return await asyncio.to_thread(outcomes.Failed(outcomes.internal(exc)).write, poll)
 
 
-def _quiet(
-    poll: Poll, outcome: Outcome, result: FetchResult, learned: frozenset[str] = frozenset()
-) -> CheckResult:
-    """``not_modified`` or ``unchanged``: a check row and the source's state, nothing else."""
-    record = poll.record(outcome, result, learned=learned)
-    record_check(poll.ctx.engine, record)
-    return poll.result(record)
-
-
-def _failed(poll: Poll, result: FetchResult | None, exc: FetchError | ExtractError) -> CheckResult:
-    """``error``: recorded on the source; no snapshot, no change."""
-    status = exc.status if isinstance(exc, FetchError) else None
-    record = poll.record("error", result, error=exc.message, status=status)
-    record_check(poll.ctx.engine, record)
-    return poll.result(record)
-
-
-def _store(
-    poll: Poll, outcome: Outcome, result: FetchResult, version: steps.Version
-) -> CheckResult:
-    """``new``, ``changed`` (or ``unchanged`` with a new fingerprint): the snapshot, its tagged
-    changes, the check and the source's state, in one transaction."""
-    rows = steps.tag_changes(
-        version.changes,
-        poll.source,
-        poll.ctx.taxonomy,
-        page_url=result.url,
-        detected_at=poll.started_at,
-        document_title=version.document.title,
-        previous_snapshot_id=poll.prior.snapshot_id,
+def _unrecorded(source_id: str, t0: float, exc: SQLAlchemyError) -> CheckResult:
+    """The database failed: the outcome could not be recorded (the message names the fault,
+    never the statement or its parameters, which may hold scraped text)."""
+    return CheckResult(
+        source_id,
+        "error",
+        error=f"not recorded: {database_fault(exc)}",
+        duration=time.monotonic() - t0,
     )
-    record = poll.record(outcome, result, learned=version.learned)
-    change_ids = record_version(
-        poll.ctx.engine,
-        record,
-        url=result.url,
-        document=version.document,
-        fingerprint=version.fingerprint,
-        rows=rows,
-    )
-    return poll.result(record, change_ids)
+
+
+async def _release(ctx: PollContext, source_id: str) -> None:
+    with contextlib.suppress(SQLAlchemyError, asyncio.CancelledError):  # it expires by itself
+        await asyncio.shield(asyncio.to_thread(claims.give_back, ctx.engine, SOURCES, source_id))
 
 
 # --- many sources ----------------------------------------------------------------------------

@@ -59,11 +59,20 @@ def byte_identical(poll: Poll, result: FetchResult) -> bool:
     return body_hash(poll.source, result.body) == poll.prior.body_hash
 
 
-async def extract_document(source: Source, result: FetchResult, settings: Settings) -> Document:
+async def extract_document(poll: Poll, result: FetchResult) -> tuple[Document, str]:
+    """The Document of the fetched bytes, volatile blocks left out, and its fingerprint.
+
+    CPU work: it runs in a worker thread, so the event loop (health, web pages, other polls)
+    keeps answering during a big page."""
     if not result.body.strip():
-        raise ExtractError("empty body", source_id=source.id)
-    return await asyncio.to_thread(
-        extract,
+        raise ExtractError("empty body", source_id=poll.source.id)
+    return await asyncio.to_thread(_read, poll.source, result, poll.ctx.settings, poll.volatile)
+
+
+def _read(
+    source: Source, result: FetchResult, settings: Settings, volatile: frozenset[str]
+) -> tuple[Document, str]:
+    document = extract(
         source.effective_kind,
         result.body,
         url=result.url,
@@ -74,26 +83,36 @@ async def extract_document(source: Source, result: FetchResult, settings: Settin
         pdf_max_pages=settings.pdf_max_pages,
         pdf_timeout=settings.pdf_timeout,
     )
+    document = drop_volatile(document, volatile)
+    return document, fingerprint(document, volatile)
 
 
 async def compare(poll: Poll, document: Document, new_print: str) -> Version:
     """Diff against the last version; when something changed, fetch again at once (if allowed)
-    and leave out the blocks that differ between the two fetches (volatile content)."""
+    and leave out the blocks that differ between the two fetches (volatile content). The
+    reading and diffing run in a worker thread."""
     assert poll.prior.snapshot_id is not None
-    volatile = poll.volatile
-    old = drop_volatile(previous_document(poll.ctx.engine, poll.prior.snapshot_id), volatile)
-    changes = diff_documents(old, document)
+    engine, snapshot_id, volatile = poll.ctx.engine, poll.prior.snapshot_id, poll.volatile
+    old = await asyncio.to_thread(
+        lambda: drop_volatile(previous_document(engine, snapshot_id), volatile)
+    )
+    changes = await asyncio.to_thread(diff_documents, old, document)
     if not changes or not poll.ctx.settings.recheck_on_change:
         return Version(document, new_print, changes)
     learned = frozenset(await learn_volatile(poll, document))
     if not learned:
         return Version(document, new_print, changes)
-    volatile = volatile | learned
-    document, old = drop_volatile(document, volatile), drop_volatile(old, volatile)
-    new_print = fingerprint(document, volatile)
+    return await asyncio.to_thread(_without_volatile, old, document, volatile | learned, learned)
+
+
+def _without_volatile(
+    old: Document, new: Document, volatile: frozenset[str], learned: frozenset[str]
+) -> Version:
+    new, old = drop_volatile(new, volatile), drop_volatile(old, volatile)
+    new_print = fingerprint(new, volatile)
     if new_print == fingerprint(old, volatile):
-        return Version(document, new_print, (), learned, same=True)
-    return Version(document, new_print, diff_documents(old, document), learned)
+        return Version(new, new_print, (), learned, same=True)
+    return Version(new, new_print, diff_documents(old, new), learned)
 
 
 async def learn_volatile(poll: Poll, document: Document) -> set[str]:
@@ -103,7 +122,7 @@ async def learn_volatile(poll: Poll, document: Document) -> set[str]:
         again = await poll.ctx.fetcher.fetch(source.url, conditional=False, source_id=source.id)
         if again.status != "ok":
             return set()
-        second = await extract_document(source, again, poll.ctx.settings)
+        second, _ = await extract_document(poll, again)
     except (FetchError, ExtractError):
         return set()  # the recheck is an optimisation; the first fetch stands
     return volatile_keys(document, second)

@@ -67,7 +67,7 @@ def alembic_config(engine: Engine) -> Any:
 # The newest migration in observatory/migrations/versions (tests/test_db.py checks it against
 # Alembic). A database already there skips importing Alembic: every CLI command opens the
 # database, and the import costs about a third of a second.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 
 def schema_revision(engine: Engine) -> str | None:
@@ -115,3 +115,27 @@ def open_db(url: str | None = None) -> Engine:
     engine = make_engine(url)
     migrate(engine)
     return engine
+
+
+def database_fault(exc: BaseException) -> str:
+    """What went wrong with the database, in one short line: the driver's own message, never
+    SQLAlchemy's rendering (which quotes the statement and its parameters: scraped text)."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).splitlines() or [type(orig).__name__])[0]
+    first = first[:200]
+    low = first.lower()
+    for clue, meaning in FAULTS:
+        if clue in low:
+            return f"{meaning} ({first})"
+    return f"database error ({first})"
+
+
+FAULTS = (
+    ("disk is full", "the disk holding the database is full"),
+    ("disk i/o error", "the disk holding the database failed"),
+    ("readonly database", "the database is read-only"),
+    ("database is locked", "the database stayed locked by another process"),
+    ("unable to open database", "the database file cannot be opened"),
+    ("could not connect", "the database server cannot be reached"),
+    ("connection refused", "the database server cannot be reached"),
+)

@@ -27,18 +27,21 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A point in time, stored as naive UTC (the column type is a plain ``DateTime``, so the
-    schema is unchanged) and always read back timezone-aware in UTC. Every time column uses it,
-    so no code has to make a value read from the database aware again."""
+    """A point in time, always read back timezone-aware in UTC, so no code has to make a value
+    from the database aware again. The columns are ``timestamp with time zone`` on PostgreSQL
+    (given aware UTC values) and ISO text on SQLite (given naive UTC values, as always)."""
 
-    impl = DateTime
+    impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else as_utc(value).replace(tzinfo=None)
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+        return None if value is None else as_utc(value)
 
 
 def When(**kw: Any) -> Any:
@@ -84,6 +87,8 @@ class SourceState(SQLModel, table=True):
     last_snapshot_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("snapshots.id", use_alter=True))
     )
+    claimed_by: str | None = None  # the process polling the source now (host:pid:token)
+    claimed_until: datetime | None = When(default=None)  # ... until then, unless released
 
 
 class Check(SourceRow, table=True):
@@ -186,6 +191,8 @@ class OutboxMessage(SQLModel, table=True):
     source_status: dict[str, str | None] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+    claimed_by: str | None = None  # the process sending the message now
+    claimed_until: datetime | None = When(default=None)
 
 
 class OutboxChange(SQLModel, table=True):

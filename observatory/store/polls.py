@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from observatory.document import Document
-from observatory.errors import NotFoundError
+from observatory.errors import NotFoundError, SupersededError
 from observatory.store.models import (
     ChangeDimension,
     ChangeRow,
@@ -178,9 +178,14 @@ def record_version(
     document: Document,
     fingerprint: str,
     rows: Sequence[ChangeRow],
+    expected_snapshot_id: int | None,
 ) -> list[int]:
     """A poll with a new version: snapshot, changes (*rows*, tagged already), their dimensions,
-    the check row and the source's state, in one transaction; returns the change ids."""
+    the check row and the source's state, in one transaction; returns the change ids.
+
+    The write is fenced: it commits only if the source's last snapshot is still
+    *expected_snapshot_id* (the one the poll compared with), else ``SupersededError`` and
+    nothing is written, so a late or repeated poll can never record a change twice."""
     with Session(engine) as session:
         snapshot = store_snapshot(
             session,
@@ -210,6 +215,21 @@ def record_version(
         values = _state_values(o) | {"last_snapshot_id": snapshot.id}
         if change_ids:
             values["last_change_at"] = o.started_at
-        conn.execute(update(SOURCES).where(SOURCES.c.id == o.source_id).values(**values))
+        fenced = conn.execute(
+            update(SOURCES)
+            .where(SOURCES.c.id == o.source_id)
+            .where(_is(SOURCES.c.last_snapshot_id, expected_snapshot_id))
+            .values(**values)
+        )
+        if fenced.rowcount != 1:
+            session.rollback()
+            raise SupersededError(
+                "another poll recorded a newer version first; nothing written",
+                source_id=o.source_id,
+            )
         session.commit()
     return change_ids
+
+
+def _is(column: Any, value: int | None) -> Any:
+    return column.is_(None) if value is None else column == value

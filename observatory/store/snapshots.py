@@ -10,6 +10,8 @@ from __future__ import annotations
 import zlib
 from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from observatory.document import Document, sha256_hex
@@ -37,8 +39,10 @@ def store_snapshot(
     """Add the blob (unless an identical one exists) and a snapshot row; flush, don't commit."""
     raw = document.to_json()
     blob_hash = sha256_hex(raw)
-    if session.get(Blob, blob_hash) is None:
-        session.add(Blob(hash=blob_hash, data=compress(raw), size=len(raw)))
+    if session.get(Blob, blob_hash) is None:  # another process may add the same blob meanwhile
+        _insert_ignoring_duplicate(
+            session, {"hash": blob_hash, "data": compress(raw), "size": len(raw)}
+        )
     snapshot = Snapshot(
         source_id=source_id,
         fetched_at=fetched_at,
@@ -49,6 +53,14 @@ def store_snapshot(
     session.add(snapshot)
     session.flush()
     return snapshot
+
+
+def _insert_ignoring_duplicate(session: Session, values: dict[str, object]) -> None:
+    """INSERT a blob unless its hash is there already (ON CONFLICT DO NOTHING, both engines)."""
+    table = Blob.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=["hash"]))
 
 
 def load_document(session: Session, snapshot: Snapshot) -> Document:

@@ -1,0 +1,56 @@
+"""Claims across processes: at most one process polls a source, or sends a message, at a time.
+
+A claim is a compare-and-set on a row's ``claimed_by`` and ``claimed_until`` columns (sources and
+outbox): it succeeds when the row is unclaimed, its claim has expired, or the claim is already
+ours. A process that dies leaves a claim that expires by itself. The same statements run on
+SQLite and PostgreSQL, so ``observatory check`` beside ``observatory run`` (or two workers) never
+poll one source twice at once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, or_, select, update
+from sqlalchemy.engine import Engine
+
+HOLDER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # this process
+
+
+def take(
+    engine: Engine, table: Table, key: Any, *, now: datetime, ttl: timedelta, holder: str = HOLDER
+) -> str | None:
+    """Claim the row with primary key *key* until ``now + ttl``; None when the claim is ours,
+    else who holds it (the row is left alone)."""
+    column = table.c.id
+    with engine.begin() as conn:
+        taken = conn.execute(
+            update(table)
+            .where(column == key)
+            .where(
+                or_(
+                    table.c.claimed_until.is_(None),
+                    table.c.claimed_until < now,
+                    table.c.claimed_by == holder,
+                )
+            )
+            .values(claimed_by=holder, claimed_until=now + ttl)
+        )
+        if taken.rowcount == 1:
+            return None
+        current = conn.execute(select(table.c.claimed_by).where(column == key)).scalar()
+    return str(current) if current else "nobody (the row is gone)"
+
+
+def give_back(engine: Engine, table: Table, key: Any, holder: str = HOLDER) -> None:
+    """Release our claim on the row (no effect when the claim is someone else's by now)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.id == key, table.c.claimed_by == holder)
+            .values(claimed_by=None, claimed_until=None)
+        )
