@@ -61,7 +61,10 @@ BAD_FILES = {
         "settings:\n  per_host_delai: 1\n",
         ["unknown setting 'per_host_delai'", "line 2"],
     ),
-    "negative delay": ("settings:\n  per_host_delay: -1\n", ["per_host_delay", "greater than or equal to 0"]),
+    "negative delay": (
+        "settings:\n  per_host_delay: -1\n",
+        ["per_host_delay", "greater than or equal to 0"],
+    ),
     "not a mapping": ("- just\n- a list\n", ["expected a mapping"]),
 }
 
