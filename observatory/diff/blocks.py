@@ -62,7 +62,9 @@ def diff_blocks(
                 old, new = olds[i], news[j1 + i - i1]
                 if old.norm != new.norm:
                     events += [group_event([old], [new]), Event("same")]
-                elif headings and old.block.location != new.block.location:
+                elif (
+                    headings and _first_of_section(olds, i) and _first_of_section(news, j1 + i - i1)
+                ):
                     relocated.append((old.block, new.block))
         else:
             region_old = olds[i1:i2]
@@ -95,6 +97,11 @@ def _moves(
                         moved_in[waiting[old_keys[i]].pop(0)] = olds[i]
                         moved_out.add(i)
     return moved_out, moved_in
+
+
+def _first_of_section(sides: list[Side], k: int) -> bool:
+    """Is block *k* the first under its location (the block after a heading)?"""
+    return k == 0 or sides[k - 1].block.location != sides[k].block.location
 
 
 def _normalised(text: str, seen: dict[str, str]) -> str:

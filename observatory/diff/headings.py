@@ -3,10 +3,13 @@
 * The document title (``<title>``, else the ``h1``; the act's title for EUR-Lex) is compared on
   its own: "Page title modified: “Federal Partner” → “EPA Adaptation”", located at "Page".
 * Section headings are not blocks: they live in the locations of the blocks under them
-  (``Workplan > Dimensions``). A block that is unchanged yet sits under another heading path
-  tells that a heading was renamed, added or removed; one Change per heading, located at its
-  parent ("Page" at the top). Only for web pages (``page`` documents): in a legal text the
-  location is a number, and a new number is a renumbering, not a heading edit.
+  (``Workplan > Dimensions``). The first block of a section, unchanged yet under another
+  heading path, tells that a heading was renamed, added or removed; one Change per heading,
+  located at its parent ("Page" at the top). The heading must be the block's own (its nearest)
+  or the parent of two sub-sections that both moved with it: on a page whose headings are list
+  entries (a Parliament member's latest debates), a block after a replaced entry is not a
+  renamed heading. Only for web pages (``page`` documents): in a legal text the location is a
+  number, and a new number is a renumbering, not a heading edit.
 """
 
 from __future__ import annotations
@@ -41,15 +44,24 @@ def title_change(old: str, new: str) -> list[Change]:
 
 
 def heading_changes(pairs: Iterable[tuple[Block, Block]]) -> list[Change]:
-    """Heading edits read from unchanged blocks (old, new) whose locations differ, in order."""
-    seen: dict[tuple[str, str, str], Change] = {}
+    """Heading edits read from unchanged first blocks of sections (old, new) whose locations
+    differ, in order."""
+    found: dict[tuple[str, str, str], Change] = {}
+    below: dict[tuple[str, str, str], set[str]] = {}  # sub-sections that moved with an edit
     for old, new in pairs:
         if old.location == new.location:
             continue
-        edit = _edit(_parts(old.location), _parts(new.location))
-        if edit is not None and edit not in seen:
-            seen[edit] = _change(*edit, anchor=new.anchor)
-    return list(seen.values())
+        before, after = _parts(old.location), _parts(new.location)
+        edit = _edit(before, after)
+        if edit is None or edit in found:
+            continue
+        depth = len(edit[0].split(_SEP)) if edit[0] != PAGE else 0
+        deeper = before[depth + 1 :] if edit[1] else after[depth + 1 :]
+        if deeper:
+            below.setdefault(edit, set()).add(deeper[0])
+        if not deeper or len(below[edit]) >= 2:
+            found[edit] = _change(*edit, anchor=new.anchor)
+    return list(found.values())
 
 
 def _parts(location: str) -> list[str]:

@@ -70,3 +70,29 @@ def test_legal_texts_do_not_report_a_renumbering_as_a_heading():
     old = page("Act", (TEXT, "Article 52a"), extractor="text")
     new = page("Act v2", (TEXT, "Article 52b"), extractor="text")
     assert diff_documents(old, new) == []  # renumbering is the legal-text diff's business
+
+
+def test_a_replaced_list_entry_is_not_a_renamed_heading():
+    """A member's page: debates are headings, and the sections after the last one sit under it.
+    Replacing the last debate is an entry removed and one added, not a heading renamed."""
+    old = page(
+        "T",
+        ("17-12-2024", "Toppling of the regime (debate)"),
+        ("Contributions to plenary debates", "Toppling of the regime (debate)"),
+        ("Bruxelles", "Toppling of the regime (debate) > Contact"),
+    )
+    new = page(
+        "T",
+        ("11-02-2025", "Support for Ukraine (debate)"),
+        ("Contributions to plenary debates", "Support for Ukraine (debate)"),
+        ("Bruxelles", "Support for Ukraine (debate) > Contact"),
+    )
+    assert [c.title for c in diff_documents(old, new) if "heading" in c.title] == []
+
+
+def test_a_renamed_section_whose_content_is_all_in_sub_sections_is_reported():
+    old = page("T", (TEXT, "Workplan > Guidance"), (MORE, "Workplan > Tools"))
+    new = page("T", (TEXT, "Work plan > Guidance"), (MORE, "Work plan > Tools"))
+    assert summary(old, new) == [
+        ("modified", "Page", "Page modified: heading “Workplan” → “Work plan”")
+    ]
