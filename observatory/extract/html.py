@@ -32,7 +32,7 @@ from observatory.noise import is_stamp_label
 PAGE = "Page"  # the location of a block under no heading and in no named landmark
 _LANDMARKS = {"header": "Header", "footer": "Footer", "aside": "Sidebar"}
 _LANDMARK_ROLES = {"banner": "Header", "contentinfo": "Footer", "complementary": "Sidebar"}
-_LABELLED = frozenset({"section", "aside", "nav", "header", "footer", "form", "main", "div"})
+_LABELLED = frozenset({"section", "aside", "nav", "header", "footer", "form", "div"})
 _SCOPING = ("article", "aside", "main", "nav", "section")
 _STAMP_VALUE_MAX = 60  # characters: a date and a time, with room for a time zone
 

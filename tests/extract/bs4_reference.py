@@ -41,7 +41,7 @@ NOISE_TAGS = frozenset(
 _HEADED = ("h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt")
 _LANDMARKS = {"header": "Header", "footer": "Footer", "aside": "Sidebar"}
 _ROLES = {"banner": "Header", "contentinfo": "Footer", "complementary": "Sidebar"}
-_LABELLED = frozenset({"section", "aside", "nav", "header", "footer", "form", "main", "div"})
+_LABELLED = frozenset({"section", "aside", "nav", "header", "footer", "form", "div"})
 _BANNER = re.compile(r"cookie|consent|gdpr", re.I)
 _KEEP = frozenset({"html", "body", "main"})
 
