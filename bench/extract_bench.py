@@ -8,10 +8,15 @@ on (a) the real 1.35 MB EUR-Lex page of the AI Act, (b) ``tests/fixtures/site/v1
 (c) a ~30 KB EMA-like page generated from corpus text the way ``bench/poll_bench.py`` does
 (``select: main``). Calls of the two implementations are interleaved so drift hits both.
 
+Part 1b (whole-page mode): median CPU ms of ``extract`` without ``select`` (trafilatura finds
+the main content, ``extract/main_content.py``) beside the same page read with ``select: body``,
+on real captures of ../shared/corpus/pages.
+
 Part 2 (equivalence): ``Document.to_json()`` of both implementations on every HTML fixture under
 ``tests/fixtures/**``, the corpus page and 20 generated pages, as page (no select, ``select:
 main`` where there is a main), listing (``li``) and, where the markers are, EUR-Lex; errors must
-match too. Exit status 1 if anything differs.
+match too (a page without select is compared as ``select: body``: the oracle has no
+main-content finder). Exit status 1 if anything differs.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ REFERENCE = {
 
 def old_extract(kind: str, body: bytes, **kw: object) -> Document:
     name = choose(kind, body, str(kw.get("content_type") or ""))
+    if name == "page" and not kw.get("select"):
+        kw["select"] = "body"
     return REFERENCE[name](body, ExtractOptions(**kw))  # type: ignore[arg-type]
 
 
@@ -67,7 +74,12 @@ def speed(runs: int, eurlex_runs: int) -> None:
     ema = generated_pages(1)[0]
     cases: list[tuple[str, bytes, dict[str, Any], int]] = [
         ("EUR-Lex AI Act page", EURLEX.read_bytes(), {}, eurlex_runs),
-        ("fixture site/v1/ai.html", (FIXTURES / "site" / "v1" / "ai.html").read_bytes(), {}, runs),
+        (
+            "fixture ai.html, select body",
+            (FIXTURES / "site" / "v1" / "ai.html").read_bytes(),
+            {"select": "body"},
+            runs,
+        ),
         ("EMA-like page, select main", ema, {"select": "main"}, runs),
     ]
     print(f"{'case':<30} {'KB':>6} {'bs4 ms':>9} {'lxml ms':>9} {'ratio':>7}  (median CPU)")
@@ -80,6 +92,30 @@ def speed(runs: int, eurlex_runs: int) -> None:
             new.append(cpu_ms(partial(extract, "page", body, url=url, **kw)))
         o, m = statistics.median(old), statistics.median(new)
         print(f"{label:<30} {len(body) / 1024:>6.0f} {o:>9.2f} {m:>9.2f} {o / m:>6.1f}x")
+
+
+PAGES = ROOT.parent / "shared" / "corpus" / "pages"
+WHOLE_PAGES = [
+    "edgi/pages/falsepos-footer-a.html",
+    "edgi/pages/fema-maria-a.html",
+    "health.ec.europa.eu/mdcg-guidance-page/v06_2025-12-16_c200008_content-change.html",
+    "ema.europa.eu/general-page_type-ia-variations-qa__ema_nlp.html",
+    "europarl.europa.eu/meps/member-home_aaltola__v2_2025-02-16_e7f6ce31.html",
+]
+
+
+def whole_page(runs: int) -> None:
+    print(f"\n{'whole-page mode (real page)':<44} {'KB':>5} {'body ms':>8} {'main ms':>8}")
+    for rel in WHOLE_PAGES:
+        body = (PAGES / rel).read_bytes()
+        url = "https://example.org/x"
+        plain: list[float] = []
+        main: list[float] = []
+        for _ in range(runs):
+            plain.append(cpu_ms(partial(extract, "page", body, url=url, select="body")))
+            main.append(cpu_ms(partial(extract, "page", body, url=url)))
+        p, m = statistics.median(plain), statistics.median(main)
+        print(f"{rel[-44:]:<44} {len(body) / 1024:>5.0f} {p:>8.1f} {m:>8.1f}")
 
 
 def outcome(fn: Callable[[], Document]) -> str:
@@ -104,6 +140,8 @@ def equivalence() -> int:
         for kind, kw in variants:
             args = {"url": "https://example.org/a/b.html", **kw}
             old = outcome(partial(old_extract, kind, body, **args))
+            if kind == "page" and not kw and b"<body" in body.lower():
+                args["select"] = "body"  # as the oracle reads it
             new = outcome(partial(extract, kind, body, **args))  # type: ignore[arg-type]
             checked += 1
             if old != new:
@@ -121,6 +159,8 @@ def main() -> None:
     args = parser.parse_args()
     if not args.no_speed:
         speed(args.runs, args.eurlex_runs)
+        if PAGES.is_dir():
+            whole_page(max(5, args.runs // 3))
     sys.exit(equivalence())
 
 

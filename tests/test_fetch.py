@@ -198,6 +198,25 @@ def test_honest_headers(site: FixtureSite) -> None:
     assert site.requests_for("/robots.txt")[0][2]["User-Agent"] == UA
 
 
+def test_accept_language_asks_for_english(site: FixtureSite) -> None:
+    site.routes["/page"] = ok()
+    run(fetch_once(settings(), site.url("/page")))
+    assert site.requests_for("/page")[0][2]["Accept-Language"].startswith("en")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-amzn-waf-action": "challenge"}, {"cf-mitigated": "challenge"}],
+    ids=["aws-waf", "cloudflare"],
+)
+def test_a_bot_challenge_is_its_own_permanent_error(site: FixtureSite, headers: dict) -> None:
+    site.routes["/act"] = lambda h: Response(202, b"", {"Content-Type": "text/html", **headers})
+    with pytest.raises(PermanentFetchError, match="blocked by the site's bot protection") as exc:
+        run(fetch_once(settings(retries=2), site.url("/act")))
+    assert exc.value.status == 202
+    assert len(site.requests_for("/act")) == 1  # no retry can pass a challenge
+
+
 def test_empty_200_is_returned_as_is(site: FixtureSite) -> None:
     site.routes["/empty"] = ok(b"")
     result = run(fetch_once(settings(), site.url("/empty")))

@@ -10,6 +10,9 @@ The steps, one module each:
 * ``runs`` - consecutive changes of one kind and one location merge into one Change, titled.
 * ``items`` - listing/feed items matched by key; documents newly linked or unlinked.
 
+* ``headings`` - the title and section headings compared as content: a renamed page or
+  heading is a change located at its parent.
+
 ``documents`` runs them over two Documents. ``sides`` holds the prepared blocks all of these
 share (normalised once, words interned as characters so that rapidfuzz compares word sequences
 in C); ``_model`` the ``Change`` returned.

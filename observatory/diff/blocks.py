@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from observatory.diff._model import Change
+from observatory.diff.headings import heading_changes
 from observatory.diff.pairing import align, pair
 from observatory.diff.runs import runs
 from observatory.diff.sides import Event, Side, Words, joined, joined_masked
@@ -30,8 +31,11 @@ from observatory.document import Block
 from observatory.noise import may_hold_noise, normalise_text
 
 
-def diff_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> list[Change]:
-    """Change runs, in document order, from *old_blocks* to *new_blocks*."""
+def diff_blocks(
+    old_blocks: Sequence[Block], new_blocks: Sequence[Block], *, headings: bool = False
+) -> list[Change]:
+    """Change runs, in document order, from *old_blocks* to *new_blocks*; with *headings*,
+    first the headings renamed, added or removed above unchanged blocks (``headings``)."""
     words = Words()
     norms: dict[str, str] = {}  # most texts recur in the other version: normalise them once
     olds = [Side(b, norm, words) for b in old_blocks if (norm := _normalised(b.text, norms))]
@@ -48,8 +52,36 @@ def diff_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> lis
         for side in (olds, news)
     ]
     steps = align(old_keys, new_keys)
+    moved_out, moved_in = _moves(steps, old_keys, new_keys, olds)
+    events: list[Event] = []
+    relocated: list[tuple[Block, Block]] = []  # unchanged blocks now under other headings
+    for equal, i1, i2, j1, j2 in steps:
+        if equal:  # equal keys: equal texts, or anchored blocks whose text may differ
+            events.append(Event("same"))
+            for i in range(i1, i2):
+                old, new = olds[i], news[j1 + i - i1]
+                if old.norm != new.norm:
+                    events += [group_event([old], [new]), Event("same")]
+                elif (
+                    headings and _first_of_section(olds, i) and _first_of_section(news, j1 + i - i1)
+                ):
+                    relocated.append((old.block, new.block))
+        else:
+            region_old = olds[i1:i2]
+            if moved_out:
+                region_old = [s for i, s in enumerate(region_old, i1) if i not in moved_out]
+            events.extend(_region(region_old, j1, news[j1:j2], moved_in))
+    return heading_changes(relocated) + runs(events) if relocated else runs(events)
 
-    # Moves: a key left over on both sides, matched across regions.
+
+def _moves(
+    steps: list[tuple[bool, int, int, int, int]],
+    old_keys: list[int],
+    new_keys: list[int],
+    olds: list[Side],
+) -> tuple[set[int], dict[int, Side]]:
+    """Moves: a key left over on both sides, matched across regions (old positions moved out;
+    new position -> the old block moved in)."""
     waiting: dict[int, list[int]] = {}
     for equal, _, _, j1, j2 in steps:
         if not equal:
@@ -64,21 +96,12 @@ def diff_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> lis
                     if waiting.get(old_keys[i]):
                         moved_in[waiting[old_keys[i]].pop(0)] = olds[i]
                         moved_out.add(i)
+    return moved_out, moved_in
 
-    events: list[Event] = []
-    for equal, i1, i2, j1, j2 in steps:
-        if equal:  # equal keys: equal texts, or anchored blocks whose text may differ
-            events.append(Event("same"))
-            for i in range(i1, i2):
-                old, new = olds[i], news[j1 + i - i1]
-                if old.norm != new.norm:
-                    events += [group_event([old], [new]), Event("same")]
-        else:
-            region_old = olds[i1:i2]
-            if moved_out:
-                region_old = [s for i, s in enumerate(region_old, i1) if i not in moved_out]
-            events.extend(_region(region_old, j1, news[j1:j2], moved_in))
-    return runs(events)
+
+def _first_of_section(sides: list[Side], k: int) -> bool:
+    """Is block *k* the first under its location (the block after a heading)?"""
+    return k == 0 or sides[k - 1].block.location != sides[k].block.location
 
 
 def _normalised(text: str, seen: dict[str, str]) -> str:

@@ -22,6 +22,7 @@ from lxml import etree
 from observatory.errors import ExtractError
 from observatory.extract._base import (
     DOCUMENT_SUFFIXES,
+    FORM_CONTROLS,
     NOISE_TAGS,
     absolute_http,
     charset_of,
@@ -34,6 +35,7 @@ El: TypeAlias = etree._Element
 # bs4 gives the strings inside these their own classes, which get_text() leaves out.
 STRING_CONTAINERS = ("rt", "rp", "style", "script", "template")
 _KEEP = frozenset({"html", "body", "main"})
+_LABELLED = ("h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt")
 
 # --- parsing ----------------------------------------------------------------------------------
 
@@ -135,6 +137,14 @@ def is_noise(el: El) -> bool:
     return is_banner_label(attrs.get("id", ""), attrs.get("class", ""), attrs.get("aria-label", ""))
 
 
+def is_form_control(el: El) -> bool:
+    """An input, button, label, select... inside a form (a button that names a heading, as an
+    accordion's question does, is the heading's text and stays)."""
+    if el.tag not in FORM_CONTROLS or next(el.iterancestors("form"), None) is None:
+        return False
+    return el.tag != "button" or next(el.iterancestors(*_LABELLED), None) is None
+
+
 def drop(el: El) -> None:
     """Remove an element but keep the text after it, as a separate string (bs4's decompose).
 
@@ -151,7 +161,9 @@ def drop(el: El) -> None:
 
 def remove_noise(region: El, ignore: Sequence[str] = ()) -> None:
     """Drop, inside ``region`` (never the region itself), everything that is not watched text."""
-    doomed = [el for el in region.iterdescendants(etree.Element) if is_noise(el)]
+    doomed = [
+        el for el in region.iterdescendants(etree.Element) if is_noise(el) or is_form_control(el)
+    ]
     for selector in ignore:
         doomed.extend(select_in(region, selector))
     for el in doomed:

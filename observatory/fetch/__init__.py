@@ -23,6 +23,10 @@ Choices worth knowing:
   a 5xx or an oversized file allows all and is logged: an outage of robots.txt alone should not
   silence a regulator's page, and the page request itself stays paced and bounded.
 - An empty 200 body is returned as is; the pipeline treats it as an error on the source.
+- A bot-protection challenge (EUR-Lex's AWS WAF: HTTP 202, empty body, ``x-amzn-waf-action:
+  challenge``; Cloudflare's ``cf-mitigated``) is its own permanent error, "blocked by the site's
+  bot protection" (``challenge.py``), never an empty page.
+- ``Accept-Language: en`` is sent, so content negotiation (CELLAR) gives the English version.
 - Proxies and .netrc from the environment are ignored (``trust_env=False``).
 
 Known limit: the guard resolves a host, then httpx resolves it again to connect, so a DNS answer

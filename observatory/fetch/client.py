@@ -19,6 +19,7 @@ import httpx
 from observatory.config import Settings
 from observatory.errors import FetchError, PermanentFetchError, TransientFetchError
 from observatory.fetch.body import read_bounded
+from observatory.fetch.challenge import bot_challenge
 from observatory.fetch.guard import follow, host_key, is_blocked_address, parse_url
 from observatory.fetch.retry import parse_retry_after
 
@@ -26,6 +27,9 @@ log = logging.getLogger("observatory.fetch")
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/pdf;q=0.9,*/*;q=0.8"
 ACCEPT_ENCODING = "gzip, deflate"
+# Content negotiation (the Publications Office's CELLAR serves an act per language) gets the
+# English version, as a browser set to English would.
+ACCEPT_LANGUAGE = "en, eng;q=0.9, *;q=0.5"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_MAX_BYTES = 512_000
 ROBOTS_TTL = 24 * 3600.0
@@ -77,6 +81,7 @@ class Fetcher:
                 "User-Agent": settings.user_agent,
                 "Accept": ACCEPT,
                 "Accept-Encoding": ACCEPT_ENCODING,
+                "Accept-Language": ACCEPT_LANGUAGE,
             },
         )
         self._paces: dict[str, _Pace] = {}
@@ -149,6 +154,8 @@ class Fetcher:
                 await self._check_robots(url, home)
             reply = await self._exchange(url, headers, self._settings.max_bytes)
             status = reply.status
+            if blocked := bot_challenge(status, reply.headers):
+                raise PermanentFetchError(blocked, url=str(url), status=status)
             if status in REDIRECT_STATUSES and "location" in reply.headers:
                 if hop == self._settings.max_redirects:
                     raise PermanentFetchError(

@@ -25,9 +25,14 @@ Every comparison in Observatory (snapshot fingerprints, the block diff) looks at
   - or it follows "as of" at the start of the text, after a bracket or separator, or after
     correct/accurate/data/information/figures/status/situation ("Data as of 3 May 2024");
     "shall apply as of 2 August 2026" is content;
-  - or the whole text is just a date (optionally a weekday before and a time after).
+  - or the whole text is just a date (optionally a weekday before and a time after, also
+    ``10/05/2017 - 11:32``).
   Dates are recognised in English forms: ``31 January 2024``, ``31st of Jan. 2024``,
   ``January 31, 2024``, ``January 2024``, ``31/01/2024``, ``31.01.24``, ``2024-01-31``.
+* **Counters** -> ``<COUNT>``: the number of views, comments, downloads, reads, likes,
+  shares, hits, visits or replies: ``Number of views (4099)``, ``(4099) Comments``,
+  ``Comments: 12``, ``Viewed 12 times``, and ``4,099 views`` when that is (nearly) the whole text;
+  "the consultation received 300 comments" in a longer text is content.
 * **Random-looking tokens, anywhere** -> ``<TOKEN>``: UUIDs; hex runs of 8+ characters mixing
   letters and digits (request ids, hashes, cache busters); base64-like runs of 16+ characters
   ``[A-Za-z0-9+/_-]`` holding a digit, a lower- and an upper-case letter (nonces, CSRF tokens).
@@ -93,7 +98,31 @@ _AFTER_LABEL_RE = re.compile(
     rf"(?:\s+of\s+(?:publication|issue|last\s+update|update|revision))?\s*:\s*(?P<date>{_DATE})",
     re.I,
 )
-_ONLY_DATE_RE = re.compile(rf"[(\[]?{_DATE}(?:,?\s*(?:at\s+)?(?:{_TIME}))?[)\]]?\.?", re.I)
+_ONLY_DATE_RE = re.compile(
+    rf"[(\[]?{_DATE}(?:\s*[,\-–—|]?\s*(?:at\s+)?(?:{_TIME}))?[)\]]?\.?", re.I
+)
+# A stamp's label standing alone (its date sits in the next element): "Last Updated:".
+_STAMP_LABEL_RE = re.compile(
+    r"(?:(?:this\s+)?(?:page|content|site|document|information|data)\s+(?:was\s+)?)?"
+    r"(?:(?:(?:last|first)\s+|date\s+(?:last\s+)?)?(?:updated|modified|reviewed|revised|published|posted)"
+    r"|(?:all\s+)?(?:figures|data|information|status)\s+(?:correct\s+)?as\s+of"
+    r"|date(?:\s+of\s+(?:publication|last\s+update|update|revision))?|as\s+of)"
+    r"(?:\s+(?:on|at))?\s*[:\-–—]?",
+    re.I,
+)
+_COUNTED = r"(?:views?|comments?|downloads?|reads?|likes?|shares?|hits|visits?|replies|reactions)"
+_COUNT = r"\d(?:[\d,.\u202f\u00a0]*\d)?"
+_COUNTER_RE = re.compile(
+    rf"\b{_COUNTED}\s*(?::\s*\(?|\()\s*(?P<a>{_COUNT})"  # views (4099), Comments: 12
+    rf"|\(\s*(?P<b>{_COUNT})\s*\)\s*{_COUNTED}\b"  # (4099) Comments
+    rf"|\bviewed\s+(?P<c>{_COUNT})\s+times\b",  # viewed 12 times
+    re.I,
+)
+_BARE_COUNTER_RE = re.compile(  # "4,099 views" at the start or after a separator
+    rf"(?:^|(?<=[|·•/(\-–—])|(?<=[|·•/(\-–—]\s)){_COUNT}(?=\s+{_COUNTED}\b)", re.I
+)
+_COUNTER_WORDS = ("view", "comment", "download", "read", "like", "share", "hit", "visit", "repl")
+_COUNTER_SHORT = 40  # a bare "4,099 views" is a counter only in a text this short
 _AGO_RE = re.compile(
     r"\b\d+\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b",
     re.I,
@@ -193,6 +222,8 @@ def noise_spans(text: str) -> list[Span]:
         found += ((m.start(), m.end(), "<AGO>") for m in _AGO_RE.finditer(text))
     if "©" in text or "(c)" in low:
         found += ((m.start(), m.end(), " <YEAR>") for m in _COPYRIGHT_RE.finditer(text))
+    if any(word in low for word in _COUNTER_WORDS):
+        found += _counter_spans(text)
     found += _token_spans(text)
     if not found:
         return found
@@ -202,6 +233,20 @@ def noise_spans(text: str) -> list[Span]:
         if not spans or span[0] >= spans[-1][1]:
             spans.append(span)
     return spans
+
+
+def _counter_spans(text: str) -> Iterator[Span]:
+    """View, comment and download counters: the number only (the label is content)."""
+    for m in _COUNTER_RE.finditer(text):
+        group = m.lastgroup or "a"
+        yield m.start(group), m.end(group), "<COUNT>"
+    if len(text) <= _COUNTER_SHORT:
+        yield from ((m.start(), m.end(), "<COUNT>") for m in _BARE_COUNTER_RE.finditer(text))
+
+
+def is_stamp_label(text: str) -> bool:
+    """Is *text* only the label of a stamp ("Last updated:", "All figures as of")?"""
+    return len(text) <= 60 and _STAMP_LABEL_RE.fullmatch(normalise_text(text)) is not None
 
 
 def _token_spans(text: str) -> Iterator[Span]:

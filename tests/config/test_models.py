@@ -111,7 +111,9 @@ def test_shipped_sources_file_is_valid() -> None:
     assert len(config.sources) >= 15
     kinds = {s.effective_kind for s in config.sources}
     assert {"page", "listing", "feed", "pdf"} <= kinds
-    assert any("eur-lex.europa.eu" in s.url and "2024" in s.url for s in config.sources)
+    # the AI Act from the Publications Office (EUR-Lex challenges scripts), EUR-Lex feeds too
+    assert config.source("eurlex-ai-act").url.endswith("/resource/celex/32024R1689")
+    assert any("eur-lex.europa.eu" in s.url for s in config.sources)
     assert config.settings.per_host_delay == 1
 
 

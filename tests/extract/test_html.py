@@ -25,7 +25,10 @@ def test_noise_is_dropped():
         "Template text", "SVG label", "form-9f8e7d6c", "Medicines", "pixel",
     ):  # fmt: skip
         assert noise not in text, noise
-    assert "Domenico Scarlattilaan" in text  # no select: the whole body, footer included
+    assert "EMA and the HMA are working" in text
+    assert "Domenico Scarlattilaan" not in text  # no select: the main content, not the footer
+    footer = next(b for b in page(select="body").blocks if "Domenico" in b.text)
+    assert footer.location == "Footer"  # a landmark names a block under no heading
 
 
 def test_blocks_are_located_under_headings_and_whitespace_normalised():
@@ -36,7 +39,7 @@ def test_blocks_are_located_under_headings_and_whitespace_normalised():
         "EMA and the HMA are working to harness the benefits of artificial intelligence (AI) "
         "while managing its risks."
     )
-    assert intro.location == ""  # before the first h2; the h1 is the page title
+    assert intro.location == "Page"  # before the first h2; the h1 is the page title
     assert blocks["AI tools and technology"].location == "Workplan"
     assert blocks["AI tools and technology"].anchor == "workplan"
     assert blocks["Secure AI platform for the network"].location == "Workplan"

@@ -12,6 +12,7 @@ from observatory.noise import (
     differs_only_by_noise,
     drop_volatile,
     fingerprint,
+    is_stamp_label,
     mask_noise,
     noise_spans,
     normalise_text,
@@ -43,6 +44,20 @@ MASKED = [
     ("uuid 123e4567-e89b-12d3-a456-426614174000 x", "uuid <TOKEN> x"),
     ("csrf=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5", "csrf=<TOKEN>"),
     ("nonce r4nd0mN0nc3Valu3XyZ", "nonce <TOKEN>"),
+    # numeric date-times as CMSs print them (FEMA: "Last Updated:" + "10/05/2017 - 11:32")
+    ("10/05/2017 - 11:32", "<DATE>"),
+    ("Last Updated: 10/05/2017 - 11:32", "Last Updated: <DATE> - <TIME>"),
+    ("Wednesday, February 01, 2017", "<DATE>"),
+    ("All figures as of October 5, 2017, 10 am EDT", "All figures as of <DATE>, <TIME> EDT"),
+    ("Page last updated on 3 May 2024", "Page last updated on <DATE>"),
+    # view, comment and download counters (NOAA: "Number of views (4099)/Comments (0)")
+    ("Number of views (4099)/Comments (0)", "Number of views (<COUNT>)/Comments (<COUNT>)"),
+    ("(4099) Comments", "(<COUNT>) Comments"),
+    ("Comments: 12", "Comments: <COUNT>"),
+    ("Downloads (1,204)", "Downloads (<COUNT>)"),
+    ("Viewed 1,234 times", "Viewed <COUNT> times"),
+    ("4,099 views", "<COUNT> views"),
+    ("Posted by EMA | 12 comments", "Posted by EMA | <COUNT> comments"),
 ]
 
 KEPT = [
@@ -56,7 +71,25 @@ KEPT = [
     "Article 3.15 and point 2.50 EUR",
     "unpublished 3 May 2024",
     "internationalisation representativeness",
+    "The consultation received 300 comments from stakeholders across the Union.",
+    "Article 5 views",
 ]
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        *("Last Updated:", "Last updated on", "Page last updated on", "All figures as of"),
+        *("Date:", "Published:", "First published:", "Date of publication:", "Last reviewed on"),
+    ],
+)
+def test_a_stamp_label_alone_is_recognised(label: str) -> None:
+    assert is_stamp_label(label)
+
+
+@pytest.mark.parametrize("text", ["Last updated: 3 May 2024", "Report", "Updated guidance"])
+def test_text_with_more_than_a_stamp_label_is_not_one(text: str) -> None:
+    assert not is_stamp_label(text)
 
 
 @pytest.mark.parametrize(("text", "masked"), MASKED)
