@@ -75,10 +75,8 @@ def _candidates(
     out: list[tuple[float, int, int]],
     cut: bool = True,
 ) -> None:
-    """Append (ratio, i, j) for similar blocks; a big region is first cut at shared openings.
-
-    Word strings are taken only where blocks are compared: a block of a big region that its
-    cut leaves with nothing to compare to never needs more than its opening words."""
+    """Append (ratio, i, j) for similar blocks; a big region is first cut at shared openings
+    (a block the cut leaves with nothing to compare to needs only its opening words)."""
     (i0, i1), (j0, j1) = old_range, new_range
     n, m = i1 - i0, j1 - j0
     if not n or not m:
@@ -104,10 +102,7 @@ def _candidates(
     for i in range(i0, i1):
         query = olds[i].ids
         if len(query) * max(map(len, texts)) > LCS_CELLS:  # a huge block: bounded scoring
-            for k, text in enumerate(texts):
-                score = ratio(query, text)
-                if similar(query, text, score):
-                    out.append((score, i, j0 + k))
+            out.extend(_scored_one_by_one(query, texts, i, j0))
             continue
         centre = (i - i0) * m // n
         # Most edited blocks stay near the diagonal: look there first, and further only if
@@ -122,6 +117,14 @@ def _candidates(
                 query, texts[lo:hi], scorer=_ratio, score_cutoff=CONTAIN_FLOOR, limit=None
             )
         out.extend((sc, i, j0 + lo + k) for ch, sc, k in found if similar(query, ch, sc))
+
+
+def _scored_one_by_one(
+    query: str, texts: list[str], i: int, j0: int
+) -> list[tuple[float, int, int]]:
+    """(ratio, i, j) of the similar texts, each scored with the bounded-cost ratio."""
+    scored = ((ratio(query, text), j0 + k, text) for k, text in enumerate(texts))
+    return [(score, i, j) for score, j, text in scored if similar(query, text, score)]
 
 
 def similar(a: str, b: str, ratio: float) -> bool:

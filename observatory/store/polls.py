@@ -181,11 +181,9 @@ def record_version(
     expected_snapshot_id: int | None,
 ) -> list[int]:
     """A poll with a new version: snapshot, changes (*rows*, tagged already), their dimensions,
-    the check row and the source's state, in one transaction; returns the change ids.
-
-    The write is fenced: it commits only if the source's last snapshot is still
-    *expected_snapshot_id* (the one the poll compared with), else ``SupersededError`` and
-    nothing is written, so a late or repeated poll can never record a change twice."""
+    the check row and the source's state, in one transaction; returns the change ids. Fenced:
+    it commits only if the source's last snapshot is still *expected_snapshot_id*, else
+    ``SupersededError`` and nothing is written (a late poll never records a change twice)."""
     with Session(engine) as session:
         snapshot = store_snapshot(
             session,
@@ -196,15 +194,7 @@ def record_version(
             fetched_at=o.started_at,
         )
         assert snapshot.id is not None
-        change_ids: list[int] = []
-        for row in rows:
-            row.snapshot_id = snapshot.id
-            session.add(row)
-            session.flush()
-            assert row.id is not None
-            change_ids.append(row.id)
-            session.add_all(ChangeDimension(change_id=row.id, dimension=d) for d in row.dimensions)
-        session.flush()
+        change_ids = _add_changes(session, snapshot.id, rows)
         conn = session.connection()
         _learn(conn, o)
         conn.execute(
@@ -215,13 +205,7 @@ def record_version(
         values = _state_values(o) | {"last_snapshot_id": snapshot.id}
         if change_ids:
             values["last_change_at"] = o.started_at
-        fenced = conn.execute(
-            update(SOURCES)
-            .where(SOURCES.c.id == o.source_id)
-            .where(_is(SOURCES.c.last_snapshot_id, expected_snapshot_id))
-            .values(**values)
-        )
-        if fenced.rowcount != 1:
+        if not _advance(conn, o.source_id, expected_snapshot_id, values):
             session.rollback()
             raise SupersededError(
                 "another poll recorded a newer version first; nothing written",
@@ -231,5 +215,27 @@ def record_version(
     return change_ids
 
 
-def _is(column: Any, value: int | None) -> Any:
-    return column.is_(None) if value is None else column == value
+def _add_changes(session: Session, snapshot_id: int, rows: Sequence[ChangeRow]) -> list[int]:
+    """The change rows of a new snapshot and their (change, dimension) rows; the ids."""
+    change_ids: list[int] = []
+    for row in rows:
+        row.snapshot_id = snapshot_id
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        change_ids.append(row.id)
+        session.add_all(ChangeDimension(change_id=row.id, dimension=d) for d in row.dimensions)
+    session.flush()
+    return change_ids
+
+
+def _advance(
+    conn: Connection, source_id: str, expected_snapshot_id: int | None, values: dict[str, Any]
+) -> bool:
+    """Update the source's state if its last snapshot is still the expected one (the fence)."""
+    last = SOURCES.c.last_snapshot_id
+    still = last.is_(None) if expected_snapshot_id is None else last == expected_snapshot_id
+    fenced = conn.execute(
+        update(SOURCES).where(SOURCES.c.id == source_id).where(still).values(**values)
+    )
+    return bool(fenced.rowcount == 1)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from observatory.store import changes
-from observatory.store.changes import CSV_FIELDS
+from observatory.store.changes import CSV_FIELDS, ChangeFilter
 
 if TYPE_CHECKING:
     from tests.fixtures.web.world import World
@@ -44,7 +44,9 @@ def test_all_changes_newest_first(http: httpx.Client, web_world: World) -> None:
     everything = items(http)
     assert where(everything) >= PIPELINE_CHANGES
     assert len(everything) == len(PIPELINE_CHANGES) + 2  # the hostile and the old row
-    order = [(c["detected_at"], c["id"]) for c in everything]
+    # JSON shows whole seconds; the order is by the stored time (microseconds), then id
+    stored = {r.id: r.detected_at for r in changes.iter_changes(web_world.engine, ChangeFilter())}
+    order = [(stored[c["id"]], c["id"]) for c in everything]
     assert order == sorted(order, reverse=True), "newest detection first, then newest id"
     assert everything[-1]["id"] == web_world.old_id
 
