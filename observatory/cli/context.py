@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from observatory.config import Config, load_config
 from observatory.errors import ConfigError, ObservatoryError
-from observatory.store.db import open_db
+from observatory.store.db import database_fault, open_db
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "sources.yaml"
@@ -35,7 +36,13 @@ class State:
         return self._config
 
     def engine(self) -> Any:
-        self.config  # validate before the database is touched  # noqa: B018
+        """The migrated database, opened only once every input has been validated (the
+        configuration, and a taxonomy file it names), so bad input never creates one."""
+        config = self.config
+        if config.taxonomy_path is not None:
+            from observatory.tagging import load_taxonomy
+
+            load_taxonomy(config.taxonomy_path)
         return open_db(self.db_url)
 
 
@@ -50,7 +57,8 @@ def resolve_config_path(path: str | None) -> Path:
 
 
 def handle_errors(func: F) -> F:
-    """Turn ObservatoryError into a message on stderr and its exit code."""
+    """Turn ObservatoryError into a message on stderr and its exit code; a database fault
+    (disk full, read-only, locked) is one line naming it, exit 1, never a traceback."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -59,6 +67,9 @@ def handle_errors(func: F) -> F:
             prefix = "configuration error" if isinstance(exc, ConfigError) else "error"
             click.echo(f"observatory: {prefix}: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except SQLAlchemyError as exc:
+            click.echo(f"observatory: error: {database_fault(exc)}", err=True)
+            sys.exit(1)
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__

@@ -27,6 +27,8 @@ OUTCOME_STYLE = {
     "unchanged": "green",
     "not_modified": "green",
     "error": "bold red",
+    "busy": "dim",
+    "superseded": "dim",
 }
 
 
@@ -85,11 +87,7 @@ def print_check_summary(console: Console, results: Sequence[CheckResult]) -> Non
         if r.error:
             console.print(f"[bold red]{r.source_id}[/]: {escape(r.error)}")
     counts = Counter(r.outcome for r in results)
-    parts = [
-        f"{counts[o]} {o.replace('_', ' ')}"
-        for o in ("new", "changed", "unchanged", "not_modified", "error")
-        if counts[o]
-    ]
+    parts = [f"{counts[o]} {o.replace('_', ' ')}" for o in OUTCOME_STYLE if counts[o]]
     total_changes = sum(r.changes for r in results)
     console.print(
         f"{len(results)} sources: {', '.join(parts) or 'none'}; "

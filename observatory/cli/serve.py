@@ -20,9 +20,17 @@ def serve(state: State, host: str, port: int) -> None:
     Example:
       observatory serve --host 0.0.0.0 --port 8000
     """
+    import logging
+
     import uvicorn
 
+    from observatory.service.logs import setup_logging
     from observatory.web import create_app
+    from observatory.web.security import RedactTokens
 
     app = create_app(state.config, state.engine())
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    setup_logging()
+    access = logging.getLogger("uvicorn.access")
+    access.setLevel(logging.INFO)
+    access.addFilter(RedactTokens())  # ?token= never reaches the log
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)

@@ -7,8 +7,9 @@ schedules.py  digest cadences and cron expressions
 """
 
 from observatory.config.models import Config, Source, Subscriber, infer_kind, parse_duration
-from observatory.config.parse import load_config, parse_config, read_yaml, yaml_line
+from observatory.config.parse import load_config, parse_config
 from observatory.config.settings import SETTINGS, Setting, Settings
+from observatory.config.yamlfile import read_text, read_yaml, yaml_line
 
 __all__ = [
     "SETTINGS",
@@ -21,6 +22,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_duration",
+    "read_text",
     "read_yaml",
     "yaml_line",
 ]

@@ -28,6 +28,9 @@ _EMAIL = re.compile(
 )
 
 
+MAX_INTERVAL = 366 * 86_400.0  # the longest `every` (seconds)
+
+
 def parse_duration(value: str | int | float) -> float:
     """``30s``, ``15m``, ``6h``, ``1d`` (or a number of seconds) -> seconds."""
     if isinstance(value, bool):
@@ -39,8 +42,8 @@ def parse_duration(value: str | int | float) -> float:
         if not match:
             raise ValueError(f"invalid duration {value!r} (use e.g. 30s, 15m, 6h, 1d)")
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"invalid duration {value!r}: must be positive")
+    if not 0 < seconds <= MAX_INTERVAL:  # NaN fails too; a huge one would overflow the scheduler
+        raise ValueError(f"invalid duration {value!r}: must be more than 0 and at most 366d")
     return seconds
 
 

@@ -14,42 +14,10 @@ from pydantic import ValidationError
 
 from observatory.config.models import Config
 from observatory.config.settings import SETTINGS
+from observatory.config.yamlfile import read_text, read_yaml, yaml_line
 from observatory.errors import ConfigError
 
 _SETTING_NAMES = {s.name for s in SETTINGS}
-
-
-def yaml_line(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
-    """1-based line of the YAML node at ``path`` (keys and indexes), or of its nearest parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-            if match is None:
-                match = next((k for k, _ in node.value if getattr(k, "value", None) == part), None)
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            match = node.value[part]
-        else:
-            match = None
-        if match is None:
-            break
-        node = match
-        line = node.start_mark.line + 1
-    return line
-
-
-def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
-    """The data and the node tree (for line numbers) of a YAML text; ConfigError on bad syntax."""
-    try:
-        return yaml.safe_load(text), yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            f"YAML syntax error: {problem}", path=path, line=mark.line + 1 if mark else None
-        ) from None
 
 
 def parse_config(text: str, path: str = "sources.yaml") -> Config:
@@ -130,11 +98,4 @@ def _check_references(config: Config, tree: yaml.Node | None, path: str) -> None
 
 
 def load_config(path: str | Path) -> Config:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read file: {exc}", path=str(p)) from None
-    return parse_config(text, str(p))
+    return parse_config(read_text(Path(path)), str(path))

@@ -94,6 +94,7 @@ def parse_schedule(text: str, timezone: str = "Europe/Amsterdam") -> Schedule:
         schedule.trigger()
     except ValueError as exc:
         raise ValueError(f"invalid cron schedule {text!r}: {exc}") from None
+    next_due(schedule, datetime.now(UTC))  # "0 7 30 2 *" parses but never fires: refused here
     return schedule
 
 

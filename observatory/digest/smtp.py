@@ -22,6 +22,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -29,9 +30,12 @@ from sqlalchemy.engine import Engine
 from observatory.digest.mime import parse_address
 from observatory.digest.outbox import load_pending, pending_ids, record_attempt
 from observatory.errors import DeliveryError, UsageError
-from observatory.store.models import OutboxMessage
+from observatory.store import claims
+from observatory.store.models import OutboxMessage, utcnow
 
 SECURITY = ("starttls", "ssl", "none")
+SEND_CLAIM = timedelta(minutes=15)  # longer than any SMTP exchange with its retries
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
 
@@ -232,13 +236,23 @@ def deliver_pending(
     context: ssl.SSLContext | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
-    """Send every pending message (of one subscriber, or all) over one SMTP connection."""
+    """Send every pending message (of one subscriber, or all) over one SMTP connection.
+
+    Each message is claimed first (another sender, in this process or another, skips it while
+    the claim holds; a claim left by a sender that died expires after ``SEND_CLAIM``), then
+    read again: only a message still pending after the claim is sent."""
     courier = _Courier(engine, settings, context, sleep)
     messages = pending_ids(engine, subscriber)  # one message in memory at a time
     try:
         for index, (row_id, _) in enumerate(messages):
-            message = load_pending(engine, row_id)
-            if message is not None and not courier.deliver(message):
+            if claims.take(engine, OUTBOX, row_id, now=utcnow(), ttl=SEND_CLAIM) is not None:
+                continue  # another sender has it
+            try:
+                message = load_pending(engine, row_id)
+                delivered = message is None or courier.deliver(message)
+            finally:
+                claims.give_back(engine, OUTBOX, row_id)
+            if not delivered:
                 courier.report.pending += [mid for _, mid in messages[index:]]
                 break
     finally:

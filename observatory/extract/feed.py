@@ -34,8 +34,8 @@ def refuse_entities(body: bytes) -> None:
         fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise ExtractError(f"feed refused: {type(exc).__name__}") from None
-    except ET.ParseError:
-        pass  # not well-formed: feedparser's lenient parser may still read it
+    except (ET.ParseError, ValueError):
+        pass  # not well-formed, or an encoding expat lacks: feedparser may still read it
 
 
 def strip_html(value: str) -> str:

@@ -64,4 +64,9 @@ def extract(
         pdf_max_pages=pdf_max_pages,
         pdf_timeout=pdf_timeout,
     )
-    return extractor(body, options)
+    try:
+        return extractor(body, options)
+    except (ValueError, LookupError, UnicodeError, RecursionError, OverflowError) as exc:
+        # a parser that gave up on hostile or broken input: an error on the source, stated
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ExtractError(f"the {name} could not be read ({first})") from None

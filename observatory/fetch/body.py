@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
+from itertools import chain
 
 import httpx
 
 from observatory.errors import PermanentFetchError
 
 _STEP = 64 * 1024  # most bytes inflated from one call into zlib
+MAX_CODINGS = 3  # content codings undone for one body (servers use one)
 
 
 class _Inflater:
@@ -49,17 +51,22 @@ class _Inflater:
 def _decoder(content_encoding: str) -> Callable[[bytes], Iterator[bytes]]:
     codings = [c.strip().lower() for c in content_encoding.split(",")]
     codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > MAX_CODINGS:  # no server stacks codings; a pile of them is an attack
+        raise PermanentFetchError(
+            f"{len(codings)} content codings stacked (at most {MAX_CODINGS} are undone)"
+        )
     unknown = [c for c in codings if c not in ("gzip", "x-gzip", "deflate")]
     if unknown:
         raise PermanentFetchError(f"unsupported content encoding {unknown[0]!r}")
     stages = [_Inflater(c).feed for c in reversed(codings)]
 
-    def decode(data: bytes, depth: int = 0) -> Iterator[bytes]:
-        if depth == len(stages):
-            yield data
-            return
-        for piece in stages[depth](data):
-            yield from decode(piece, depth + 1)
+    def decode(data: bytes) -> Iterator[bytes]:
+        """The stages chained lazily, in a loop (no recursion): each piece flows through
+        every stage before the next is inflated, so the byte cap is checked as it grows."""
+        pieces: Iterator[bytes] = iter((data,))
+        for stage in stages:
+            pieces = chain.from_iterable(map(stage, pieces))
+        return pieces
 
     return decode
 

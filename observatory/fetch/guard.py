@@ -12,8 +12,12 @@ from observatory.errors import PermanentFetchError
 def is_blocked_address(address: str) -> bool:
     """True for an address a fetch may not reach unless the operator configured it."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and is_blocked_address(str(embedded)):
+            return True  # an IPv4 address inside an IPv6 one (mapped, 6to4, Teredo)
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     return (
         ip.is_private
         or ip.is_loopback

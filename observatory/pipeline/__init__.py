@@ -5,6 +5,7 @@ steps.py  fetch, extract, compare (diff, volatile blocks), tag: values in, value
 """
 
 from observatory.pipeline.poll import (
+    NOT_RECORDED,
     OUTCOMES,
     CheckResult,
     Outcome,
@@ -13,4 +14,12 @@ from observatory.pipeline.poll import (
     check_sources,
 )
 
-__all__ = ["OUTCOMES", "CheckResult", "Outcome", "PollContext", "check_source", "check_sources"]
+__all__ = [
+    "NOT_RECORDED",
+    "OUTCOMES",
+    "CheckResult",
+    "Outcome",
+    "PollContext",
+    "check_source",
+    "check_sources",
+]

@@ -45,6 +45,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     *("new", "changed", "unchanged", "not_modified", "error"),
     *("busy", "superseded"),
 )
+NOT_RECORDED = "not recorded"  # how an error that the database could not keep begins
 CLAIM_MARGIN = timedelta(seconds=60)  # a claim outlives the poll deadline by this much
 log = logging.getLogger("observatory.pipeline")
 
@@ -208,7 +209,7 @@ def _unrecorded(source_id: str, t0: float, exc: SQLAlchemyError) -> CheckResult:
     return CheckResult(
         source_id,
         "error",
-        error=f"not recorded: {database_fault(exc)}",
+        error=f"{NOT_RECORDED}: {database_fault(exc)}",
         duration=time.monotonic() - t0,
     )
 

@@ -31,7 +31,7 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from observatory.config import Config, load_config
-from observatory.errors import ConfigError, LeaseLost
+from observatory.errors import LeaseLost, ObservatoryError
 from observatory.service.lease import (
     HEARTBEAT_EVERY,
     Lease,
@@ -42,6 +42,7 @@ from observatory.service.lease import (
 from observatory.service.scheduler import SchedulerStatus, ServiceScheduler
 from observatory.store.db import open_db
 from observatory.store.models import iso, utcnow
+from observatory.tagging import load_taxonomy
 
 log = logging.getLogger("observatory.service")
 STOP_GRACE = 8.0  # seconds for polls in flight; the whole stop stays under 10 s
@@ -68,6 +69,14 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield  # the service owns the signals
+
+
+def load_checked(path: Path) -> Config:
+    """The configuration at *path* and the taxonomy it names, both validated (ConfigError)."""
+    config = load_config(path)
+    if config.taxonomy_path is not None:
+        load_taxonomy(config.taxonomy_path)
+    return config
 
 
 def _signature(path: Path) -> str | None:
@@ -105,13 +114,18 @@ class Service:
         async with self._reloading:
             self._file_signature = _signature(self.config_path)
             try:
-                new = await asyncio.to_thread(load_config, self.config_path)
-            except ConfigError as exc:
-                log.error("configuration not reloaded (%s): %s; the running one stays", reason, exc)
+                new = await asyncio.to_thread(load_checked, self.config_path)
+                if self.status.stopping:
+                    return False
+                self.scheduler.apply_config(new, previous=self.config)
+            except Exception as exc:  # ConfigError, or anything a hostile file may raise
+                message = (
+                    exc if isinstance(exc, ObservatoryError) else f"{type(exc).__name__}: {exc}"
+                )
+                log.error(
+                    "configuration not reloaded (%s): %s; the running one stays", reason, message
+                )
                 return False
-            if self.status.stopping:
-                return False
-            self.scheduler.apply_config(new, previous=self.config)
             self.config = new
             self.app.state.config = new
             enabled = sum(s.enabled for s in new.sources)
@@ -143,6 +157,7 @@ class Service:
                 log.warning("lease heartbeat failed: %s", exc)
 
     async def _watch_config(self) -> None:
+        """Reload on each edit of the file; survives every error (each is logged by reload)."""
         while True:
             await asyncio.sleep(WATCH_EVERY)
             if _signature(self.config_path) != self._file_signature:

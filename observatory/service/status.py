@@ -24,6 +24,7 @@ class SchedulerStatus:
     lease_lost: bool = False
     heartbeat_at: datetime | None = None
     last_poll_at: datetime | None = None
+    unrecorded: dict[str, str] = field(default_factory=dict)  # source -> why it is not recorded
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:

@@ -22,9 +22,9 @@ from sqlmodel import Session, col
 
 from observatory.errors import UsageError
 from observatory.store import search
-from observatory.store.models import ChangeDimension, ChangeRow, UTCDateTime, iso
+from observatory.store.models import ChangeDimension, ChangeRow, UTCDateTime, as_utc, iso
 
-_RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
+_RELATIVE = re.compile(r"^([0-9]{1,9})\s*([hdw])$")
 
 
 def parse_when(value: str | None, *, option: str) -> datetime | None:
@@ -40,12 +40,13 @@ def parse_when(value: str | None, *, option: str) -> datetime | None:
         except OverflowError:
             raise UsageError(f"{option}: {value!r} reaches before year 1") from None
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
     except ValueError:
         raise UsageError(
             f"{option}: cannot read {value!r} as a date (use 2026-06-01, 2026-06-01T12:00Z or 7d)"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise UsageError(f"{option}: {value!r} is outside the calendar") from None
 
 
 @dataclass(frozen=True)
@@ -212,14 +213,23 @@ CSV_FIELDS = (
 )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
+
+
 def csv_row(change: dict[str, Any]) -> dict[str, str]:
     """A ``change_to_dict`` as CSV cells: lists and mappings become JSON text (a row
-    round-trips)."""
+    round-trips), and no cell can run as a spreadsheet formula."""
     out: dict[str, str] = {}
     for key in CSV_FIELDS:
         value = change.get(key)
         if isinstance(value, list | dict):
-            out[key] = json.dumps(value, ensure_ascii=False)
+            out[key] = safe_cell(json.dumps(value, ensure_ascii=False))
         else:
-            out[key] = "" if value is None else str(value)
+            out[key] = safe_cell("" if value is None else str(value))
     return out
+
+
+def safe_cell(text: str) -> str:
+    """OWASP's CSV-injection defence: a cell that starts like a formula gets a leading
+    apostrophe (shown, never evaluated); scraped text is hostile."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -2,9 +2,10 @@
 
 A claim is a compare-and-set on a row's ``claimed_by`` and ``claimed_until`` columns (sources and
 outbox): it succeeds when the row is unclaimed, its claim has expired, or the claim is already
-ours. A process that dies leaves a claim that expires by itself. The same statements run on
-SQLite and PostgreSQL, so ``observatory check`` beside ``observatory run`` (or two workers) never
-poll one source twice at once.
+ours. A process that dies leaves a claim that expires by itself, or at once when the holder was
+on this host and its pid is gone (a crash, ``kill -9``, a restarted container). The same
+statements run on SQLite and PostgreSQL, so ``observatory check`` beside ``observatory run`` (or
+two workers) never poll one source twice at once.
 """
 
 from __future__ import annotations
@@ -43,7 +44,33 @@ def take(
         if taken.rowcount == 1:
             return None
         current = conn.execute(select(table.c.claimed_by).where(column == key)).scalar()
+        if current and _dead_here(str(current)):
+            stolen = conn.execute(
+                update(table)
+                .where(column == key, table.c.claimed_by == current)
+                .values(claimed_by=holder, claimed_until=now + ttl)
+            )
+            if stolen.rowcount == 1:
+                return None
     return str(current) if current else "nobody (the row is gone)"
+
+
+def _dead_here(holder: str) -> bool:
+    """Was the claim taken by a process of this host that is gone?"""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdecimal():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return holder != HOLDER  # our pid, another token: a previous life (PID 1 restarted)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
 
 
 def give_back(engine: Engine, table: Table, key: Any, holder: str = HOLDER) -> None:

@@ -6,7 +6,10 @@ The same models and migrations run on PostgreSQL (``--db postgresql+psycopg://..
 
 from __future__ import annotations
 
+import fcntl
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +71,7 @@ def alembic_config(engine: Engine) -> Any:
 # Alembic). A database already there skips importing Alembic: every CLI command opens the
 # database, and the import costs about a third of a second.
 SCHEMA_HEAD = "0005"
+MIGRATION_LOCK = 0x0B5E_7A70  # the advisory lock key that serialises migrations on PostgreSQL
 
 
 def schema_revision(engine: Engine) -> str | None:
@@ -94,7 +98,9 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     try:
-        command.upgrade(alembic_config(engine), "head")
+        with _one_migrator(engine):  # processes starting together on a new database take turns
+            if schema_revision(engine) != SCHEMA_HEAD:
+                command.upgrade(alembic_config(engine), "head")
     except DatabaseError as exc:
         if "not a database" in str(exc):  # --db names some other file
             raise UsageError(
@@ -103,6 +109,31 @@ def migrate(engine: Engine) -> None:
         raise _store_error(engine, exc) from None
     except SQLAlchemyError as exc:  # a fault of the database, or a bug in a migration: not input
         raise _store_error(engine, exc) from None
+
+
+@contextmanager
+def _one_migrator(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive lock while migrating: an advisory lock on PostgreSQL, ``flock`` on the
+    SQLite file (a different lock from SQLite's own byte-range locks, so they never clash)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(database, "ab") as handle:  # creates the file, as SQLite would
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _store_error(engine: Engine, exc: Exception) -> StoreError:

@@ -30,8 +30,8 @@ Dimensions = Annotated[
     list[Dimension] | None, Query(description="Only changes tagged with this key (repeatable).")
 ]
 WHEN = (
-    r"^\s*(\d{1,4}\s*[hdw]|\d{4}-\d{2}-\d{2}"
-    r"([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?\s*$"
+    r"^\s*([0-9]{1,4}\s*[hdw]|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?)?\s*$"
 )
 Since = Annotated[
     str | None,

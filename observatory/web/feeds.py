@@ -53,7 +53,7 @@ def build_feed(rows: Sequence[ChangeRow], *, base_url: str, self_url: str, title
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     _add(feed, "title", title)
-    _add(feed, "id", self_url)
+    _add(feed, "id", self_url if base_url else "urn:observatory:feed" + self_url)
     _add(feed, "link", rel="self", href=self_url, type="application/atom+xml")
     _add(feed, "link", rel="alternate", href=base_url + "/changes", type="text/html")
     updated = rows[0].detected_at if rows else datetime(2000, 1, 1, tzinfo=UTC)
@@ -64,7 +64,7 @@ def build_feed(rows: Sequence[ChangeRow], *, base_url: str, self_url: str, title
     for row in rows:
         entry = _add(feed, "entry")
         page = f"{base_url}/changes/{row.id}"
-        _add(entry, "id", page)
+        _add(entry, "id", page if base_url else f"urn:observatory:change:{row.id}")
         _add(entry, "title", f"{row.source_id}: {row.title or row.location or row.kind}")
         _add(entry, "updated", iso(row.detected_at))
         _add(entry, "link", rel="alternate", href=page, type="text/html")
@@ -86,7 +86,9 @@ def atom_feed(request: Request) -> Response:
         limit=FEED_SIZE,
         fts=request.app.state.fts,
     )
-    base = str(request.base_url).rstrip("/")
+    # Links and ids come from settings.public_url, never from the request's Host header (which
+    # a client chooses); without public_url, links are relative to the feed and ids are URNs.
+    base = (request.app.state.config.settings.public_url or "").rstrip("/")
     title = "Observatory: changes" + (
         " (" + ", ".join(f"{k}={v}" for k, v in params.pairs()) + ")" if params.active else ""
     )

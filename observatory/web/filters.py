@@ -107,7 +107,7 @@ def cursor_of(value: str | None) -> int | None:
     """A cursor parameter as an id; UsageError when it is not a positive integer."""
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise UsageError(f"cursor: expected a change id, got {value!r}")
     return int(value)
 
@@ -115,6 +115,6 @@ def cursor_of(value: str | None) -> int | None:
 def limit_of(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LIMIT:
         raise UsageError(f"limit: expected a number from 1 to {MAX_LIMIT}, got {value!r}")
     return int(value)

@@ -81,8 +81,9 @@ def healthz(request: Request) -> JSONResponse:
         body["database_error"] = str(exc).splitlines()[0][:200]
         return JSONResponse(body, status_code=503)
     body["database_reachable"] = True
-    body["sources_failing"] = len(facts["failing"])
-    body["failing_sources"] = facts["failing"]
+    failing = sorted(set(facts["failing"]) | set(unrecorded(status)))
+    body["sources_failing"] = len(failing)
+    body["failing_sources"] = failing
     last = facts["last_poll_at"]
     if status is not None and status.last_poll_at and (last is None or status.last_poll_at > last):
         last = status.last_poll_at
@@ -101,11 +102,21 @@ def healthz(request: Request) -> JSONResponse:
     return JSONResponse(body)
 
 
+def unrecorded(status: Any) -> dict[str, str]:
+    """Sources whose last poll failed and could not even be recorded (a database fault)."""
+    return dict(getattr(status, "unrecorded", None) or {})
+
+
 class DatabaseCollector(Collector):
     """Gauges read from the database at scrape time."""
 
-    def __init__(self, engine: Engine, source_ids: set[str] | None) -> None:
-        self.engine, self.source_ids = engine, source_ids
+    def __init__(
+        self,
+        engine: Engine,
+        source_ids: set[str] | None,
+        also_failing: frozenset[str] = frozenset(),
+    ) -> None:
+        self.engine, self.source_ids, self.also_failing = engine, source_ids, also_failing
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("observatory_database_up", "1 if the database answered.")
@@ -120,7 +131,7 @@ class DatabaseCollector(Collector):
         failing = GaugeMetricFamily(
             "observatory_sources_failing", "Sources whose last poll failed."
         )
-        failing.add_metric([], len(facts["failing"]))
+        failing.add_metric([], len(set(facts["failing"]) | self.also_failing))
         yield failing
         last = GaugeMetricFamily(
             "observatory_last_poll_timestamp_seconds", "Unix time of the latest poll (0: none)."
@@ -146,9 +157,10 @@ class DatabaseCollector(Collector):
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseCollector(request.app.state.engine, _configured_ids(request)))
-    payload = generate_latest(registry)
     status = getattr(request.app.state, "scheduler_status", None)
+    engine, ids = request.app.state.engine, _configured_ids(request)
+    registry.register(DatabaseCollector(engine, ids, frozenset(unrecorded(status))))
+    payload = generate_latest(registry)
     alive = 1 if status is not None and status.alive else 0
     payload += (
         b"# HELP observatory_scheduler_up 1 if this process runs a live scheduler.\n"

@@ -13,6 +13,8 @@ One pure ASGI middleware (streamed responses pass through untouched):
 from __future__ import annotations
 
 import hmac
+import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
@@ -25,6 +27,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 TOKEN_ENV = "OBSERVATORY_API_TOKEN"
+TOKEN_IN_QUERY = re.compile(r"([?&])token=[^&\s]*")
+log = logging.getLogger("observatory.web")
 COOKIE = "observatory_token"
 ALLOWED_METHODS = ("GET", "HEAD")
 OPEN_PREFIXES = ("/healthz", "/static/")
@@ -97,10 +101,14 @@ class SecurityMiddleware:
         if head:  # answered as GET without a body, so every GET route also answers HEAD
             scope = dict(scope, method="GET")
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             if message["type"] == "http.response.start":
+                started = True
                 headers = [
                     (k, v)
                     for k, v in message.get("headers", [])
@@ -112,7 +120,24 @@ class SecurityMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:  # answered here, so that a 500 carries the security headers too
+            log.exception("error while serving %s", scope.get("path", "?"))
+            if not started:
+                await _plain(send, 500, b"Internal Server Error\n")
+
+
+class RedactTokens(logging.Filter):
+    """Keeps ``?token=...`` out of access logs (uvicorn logs the path with its query)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                TOKEN_IN_QUERY.sub(r"\1token=[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:
