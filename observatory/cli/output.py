@@ -86,7 +86,7 @@ def print_check_summary(console: Console, results: Sequence[CheckResult]) -> Non
     for r in results:
         if r.error:
             console.print(f"[bold red]{r.source_id}[/]: {escape(r.error)}")
-    counts = Counter(r.outcome for r in results)
+    counts: Counter[str] = Counter(r.outcome for r in results)
     parts = [f"{counts[o]} {o.replace('_', ' ')}" for o in OUTCOME_STYLE if counts[o]]
     total_changes = sum(r.changes for r in results)
     console.print(
