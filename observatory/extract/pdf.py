@@ -21,7 +21,8 @@ from typing import Any
 from observatory.document import Document
 from observatory.errors import ExtractError
 from observatory.extract._base import ExtractOptions, require_body
-from observatory.extract.text import Locator, heading_of
+from observatory.extract.legal import heading_of
+from observatory.extract.text import Locator
 
 MEMORY_LIMIT = 1 << 30  # bytes of address space for the parsing child
 _SENTENCE_END = re.compile(r"[.!?:;]['’”)]?$")
