@@ -147,5 +147,7 @@ def end_matter(line: str) -> str | None:
 def split_signature(text: str) -> tuple[str, str]:
     """(*text* before ``Done at Brussels,``, the rest): the last article's closing formula and
     the signatures share a paragraph in some conversions."""
+    if "Done at " not in text:  # most paragraphs: no regular expression to run
+        return text, ""
     parts = _DONE_AT.split(text, maxsplit=1)
     return (parts[0], parts[1]) if len(parts) == 2 else (text, "")
