@@ -130,7 +130,8 @@ def extract_pdf(body: bytes, opts: ExtractOptions) -> Document:
     for number, text in enumerate(pages, start=1):
         for paragraph in page_paragraphs(text):
             locator.feed(paragraph, fallback=f"Page {number}")
-    if not locator.blocks:
+    locator.finish()
+    if not any(b.text for b in locator.blocks):
         raise ExtractError("the PDF has no extractable text (scanned images?)")
     meta = {"extractor": "pdf", "pages": total, "pages_read": len(pages)}
     return Document(blocks=tuple(locator.blocks), meta=meta)
