@@ -19,7 +19,9 @@ class Block:
 
     ``location`` is what a reader sees ("Article 5 > 1 > (a)", "Workplan > Dimensions").
     ``anchor`` is a stable identifier when the source provides one (EUR-Lex ``art_5``,
-    an element id); the diff matches blocks by anchor first.
+    an element id, ``amendment-12`` in an amendment table); the diff matches blocks by anchor
+    first, and a block without a location takes the location the other version gives its
+    anchor. A block without text only marks a place (where an amendment inserts new text).
     """
 
     text: str
@@ -75,6 +77,8 @@ class Document:
         lines: list[str] = []
         last_location = None
         for block in self.blocks:
+            if not block.text:
+                continue  # a place marker
             if block.location and block.location != last_location:
                 lines.append(f"\n## {block.location}")
                 last_location = block.location

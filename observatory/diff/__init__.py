@@ -2,6 +2,10 @@
 
 The steps, one module each:
 
+* ``units`` - in legal texts, articles, recitals and annexes followed across versions: labels lent
+  through anchors (amendment tables), units paired by content (``unit_pairs``) so that a
+  renumbered unit reads ``Article 99 (was Article 71)``, old blocks reordered after their new
+  units, and every block given the slot of its unit, within which the block diff works.
 * ``blocks`` - match old blocks to new ones: unique anchors, then an LCS alignment of the block
   sequences, moves, reflow (same words cut differently: no change), then ``pairing`` inside
   each remaining region (similar blocks are one block edited; a split or merge is one edit).

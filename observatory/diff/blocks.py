@@ -19,16 +19,22 @@ A matched pair (or group) whose words differ becomes "modified" with its word op
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 
+from observatory.diff import units
 from observatory.diff._model import Change
 from observatory.diff.headings import heading_changes
 from observatory.diff.pairing import align, pair
 from observatory.diff.runs import runs
 from observatory.diff.sides import Event, Side, Words, joined, joined_masked
+from observatory.diff.units import borrow_locations
 from observatory.diff.words import word_ops
 from observatory.document import Block
 from observatory.noise import may_hold_noise, normalise_text
+
+_LAST = sys.maxsize
 
 
 def diff_blocks(
@@ -38,10 +44,69 @@ def diff_blocks(
     first the headings renamed, added or removed above unchanged blocks (``headings``)."""
     words = Words()
     norms: dict[str, str] = {}  # most texts recur in the other version: normalise them once
+    old_blocks, new_blocks = borrow_locations(list(old_blocks), list(new_blocks))
     olds = [Side(b, norm, words) for b in old_blocks if (norm := _normalised(b.text, norms))]
     news = [Side(b, norm, words) for b in new_blocks if (norm := _normalised(b.text, norms))]
+    olds, found = units.align(olds, news)
+    (old_keys, new_keys), (old_moving, new_moving) = _keys(olds, news, found)
+    steps = align(old_keys, new_keys)
+    moved_out, moved_in = _moves(steps, old_moving, new_moving, olds)
+    markers = units.renumbered(found, words)
+    events: list[Event] = []
+    relocated: list[tuple[Block, Block]] = []  # unchanged blocks now under other headings
+    for equal, i1, i2, j1, j2 in steps:
+        if markers:
+            events += [markers[j] for j in sorted(markers) if j1 <= j < j2]
+        if equal:  # equal keys: equal texts, or anchored blocks whose text may differ
+            events += _equal_run(olds, news, (i1, i2, j1), relocated if headings else None)
+            continue
+        for a1, a2, b1, b2 in _chunks((i1, i2, j1, j2), found):
+            region_old = olds[a1:a2]
+            if moved_out:
+                region_old = [s for i, s in enumerate(region_old, a1) if i not in moved_out]
+            events.extend(_region(region_old, b1, news[b1:b2], moved_in))
+    changes = runs(_without_needless(events, markers) if markers else events)
+    return heading_changes(relocated) + changes if relocated else changes
+
+
+def _equal_run(
+    olds: list[Side],
+    news: list[Side],
+    run: tuple[int, int, int],
+    relocated: list[tuple[Block, Block]] | None,
+) -> list[Event]:
+    """Events of a run of equal keys: anchored blocks whose text changed are modified; with
+    *relocated*, unchanged first blocks of a section are collected (their heading may differ)."""
+    i1, i2, j1 = run
+    events = [Event("same")]
+    for i in range(i1, i2):
+        old, new = olds[i], news[j1 + i - i1]
+        if old.norm != new.norm:
+            events += [group_event([old], [new]), Event("same")]
+        elif (
+            relocated is not None
+            and _first_of_section(olds, i)
+            and _first_of_section(news, j1 + i - i1)
+        ):
+            relocated.append((old.block, new.block))
+    return events
+
+
+def _first_of_section(sides: list[Side], k: int) -> bool:
+    """Is block *k* the first under its location (the block after a heading)?"""
+    return k == 0 or sides[k - 1].block.location != sides[k].block.location
+
+
+Keys = tuple[list[int], list[int]]
+
+
+def _keys(olds: list[Side], news: list[Side], found: units.Renumbering) -> tuple[Keys, Keys]:
+    """The blocks' keys for the alignment and for moves (old keys, new keys each): a unique
+    anchor, or else the normalised text. In a legal text (unit slots, see ``units``) a block
+    aligns only with blocks of its slot, and moves only inside its slot too when it is in an
+    article, recital or annex: a heading between articles may move anywhere."""
     anchors = _unique_anchors(olds) & _unique_anchors(news)
-    interned: dict[str | tuple[str], int] = {}  # an anchor as a 1-tuple: never a text
+    interned: dict[object, int] = {}  # an anchor as a 1-tuple: never a text
     old_keys, new_keys = [
         [
             interned.setdefault(
@@ -51,27 +116,25 @@ def diff_blocks(
         ]
         for side in (olds, news)
     ]
-    steps = align(old_keys, new_keys)
-    moved_out, moved_in = _moves(steps, old_keys, new_keys, olds)
-    events: list[Event] = []
-    relocated: list[tuple[Block, Block]] = []  # unchanged blocks now under other headings
-    for equal, i1, i2, j1, j2 in steps:
-        if equal:  # equal keys: equal texts, or anchored blocks whose text may differ
-            events.append(Event("same"))
-            for i in range(i1, i2):
-                old, new = olds[i], news[j1 + i - i1]
-                if old.norm != new.norm:
-                    events += [group_event([old], [new]), Event("same")]
-                elif (
-                    headings and _first_of_section(olds, i) and _first_of_section(news, j1 + i - i1)
-                ):
-                    relocated.append((old.block, new.block))
-        else:
-            region_old = olds[i1:i2]
-            if moved_out:
-                region_old = [s for i, s in enumerate(region_old, i1) if i not in moved_out]
-            events.extend(_region(region_old, j1, news[j1:j2], moved_in))
-    return heading_changes(relocated) + runs(events) if relocated else runs(events)
+    if not found.old_slots:
+        return (old_keys, new_keys), (old_keys, new_keys)
+    aligned: list[list[int]] = []
+    moving: list[list[int]] = []
+    for sides, slots, keys in (
+        (olds, found.old_slots, old_keys),
+        (news, found.new_slots, new_keys),
+    ):
+        slotted = [
+            interned.setdefault(pair, len(interned)) for pair in zip(slots, keys, strict=True)
+        ]
+        aligned.append(slotted)
+        moving.append(
+            [
+                slot_key if units.in_unit(side.block.location) else key
+                for side, slot_key, key in zip(sides, slotted, keys, strict=True)
+            ]
+        )
+    return (aligned[0], aligned[1]), (moving[0], moving[1])
 
 
 def _moves(
@@ -80,8 +143,8 @@ def _moves(
     new_keys: list[int],
     olds: list[Side],
 ) -> tuple[set[int], dict[int, Side]]:
-    """Moves: a key left over on both sides, matched across regions (old positions moved out;
-    new position -> the old block moved in)."""
+    """Moves: a key left over on both sides, matched across regions (old positions moved out,
+    new position -> the old side moved in)."""
     waiting: dict[int, list[int]] = {}
     for equal, _, _, j1, j2 in steps:
         if not equal:
@@ -99,9 +162,43 @@ def _moves(
     return moved_out, moved_in
 
 
-def _first_of_section(sides: list[Side], k: int) -> bool:
-    """Is block *k* the first under its location (the block after a heading)?"""
-    return k == 0 or sides[k - 1].block.location != sides[k].block.location
+def _chunks(
+    region: tuple[int, int, int, int], found: units.Renumbering
+) -> Iterator[tuple[int, int, int, int]]:
+    """A non-equal region cut where its blocks change unit slot (old and new slots both rise),
+    so that blocks are paired only inside a unit and its partner."""
+    i1, i2, j1, j2 = region
+    old_slots, new_slots = found.old_slots, found.new_slots
+    if not old_slots:
+        yield region
+        return
+    a, b = i1, j1
+    while a < i2 or b < j2:
+        slot = min(old_slots[a] if a < i2 else _LAST, new_slots[b] if b < j2 else _LAST)
+        a2 = bisect_right(old_slots, slot, a, i2)
+        b2 = bisect_right(new_slots, slot, b, j2)
+        yield a, a2, b, b2
+        a, b = a2, b2
+
+
+def _without_needless(events: list[Event], markers: dict[int, Event]) -> list[Event]:
+    """*events* without the renumbering markers of units that have changes of their own (their
+    locations already show the renumbering)."""
+    changed = {
+        (e.news or e.olds)[0].block.location.split(" > ", 1)[0]
+        for e in events
+        if e.kind != "same" and not e.note and (e.news or e.olds)
+    }
+    needless = {id(m) for m in markers.values() if m.news[0].block.location in changed}
+    kept: list[Event] = []
+    for e in events:
+        if id(e) in needless:
+            continue
+        if e.note:  # a marker stands alone: never merged into a neighbouring run
+            kept += [Event("same"), e, Event("same")]
+        else:
+            kept.append(e)
+    return kept
 
 
 def _normalised(text: str, seen: dict[str, str]) -> str:
@@ -121,7 +218,7 @@ def _unique_anchors(sides: list[Side]) -> set[str]:
 
 def group_event(olds: list[Side], news: list[Side]) -> Event:
     """ "modified" with its word ops, or "same" when only noise or wrapping differs."""
-    if joined(olds) == joined(news):
+    if _same_characters(joined(olds), joined(news)):
         return Event("same", olds, news)  # carries its blocks: they are used
     ops = word_ops(olds, news, masked=False)
     edited = " ".join([text for tag, text in ops if tag != "="])
@@ -130,6 +227,16 @@ def group_event(olds: list[Side], news: list[Side]) -> Event:
             return Event("same", olds, news)  # carries its blocks: they are used
         ops = word_ops(olds, news, masked=True)
     return Event("modified", olds, news, ops)
+
+
+def _same_characters(old: str, new: str) -> bool:
+    """Equal, or equal but for where spaces fall ("high- risk" / "high-risk", words cut by a
+    PDF conversion): not a change a reader would want."""
+    if old == new:
+        return True
+    if len(old) - old.count(" ") != len(new) - new.count(" "):
+        return False
+    return old.replace(" ", "") == new.replace(" ", "")
 
 
 def _region(

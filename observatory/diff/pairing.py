@@ -3,9 +3,9 @@
 Old and new blocks are paired by ``rapidfuzz.fuzz.ratio`` over their word strings: a pair is one
 block edited when the ratio is >= ``PAIR_THRESHOLD`` (55), or when ``CONTAINED`` (80%) of the
 shorter block's words are in the longer one (a paragraph that grew a lot). Best pairs are taken
-first; a pair then absorbs free neighbouring blocks on either side while that raises the ratio
-(a paragraph split in two, or two merged into one, is one "modified"). Leftover short blocks that
-are equal once noise is masked pair too.
+first; a pair then absorbs free neighbouring blocks of the same location on either side while
+that raises the ratio (a paragraph split in two, or two merged into one, is one "modified").
+Leftover short blocks that are equal once noise is masked pair too.
 
 Cost control: each old block is first compared with the new blocks at its own relative position
 (+-2) and looks further only if none reaches ``PAIR_SURE``; a region with more than
@@ -159,9 +159,12 @@ def _extend(
         grown = False
         for k in (0, 1):
             idx, this, other = group[k], texts[k], texts[1 - k]
+            place = sides[k][idx[0]].block.location
             for cand, first in ((idx[0] - 1, True), (idx[-1] + 1, False)):
                 if not 0 <= cand < len(sides[k]) or cand in taken[k]:
                     continue
+                if sides[k][cand].block.location != place:
+                    continue  # a neighbour in another place is another block, not a piece
                 add = sides[k][cand].ids
                 # Upper bound of the ratio with the block added: skip hopeless tries.
                 common = best * (len(this) + len(other)) / 200

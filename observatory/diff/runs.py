@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from observatory.diff._model import Change, Kind, Op, snippet
 from observatory.diff.sides import Event
+from observatory.diff.units import across
 
 
 def runs(events: list[Event]) -> list[Change]:
@@ -19,19 +20,28 @@ def runs(events: list[Event]) -> list[Change]:
         kind = event.kind
         if kind == "same":
             if run:
-                changes.append(_change(run, run_key[1]))
+                _add(changes, _change(run, run_key[1]))
                 run = []
             run_key = ("same", "")
             continue
         key = (kind, _location(event))
         if run and key != run_key:
-            changes.append(_change(run, run_key[1]))
+            _add(changes, _change(run, run_key[1]))
             run = []
         run.append(event)
         run_key = key
     if run:
-        changes.append(_change(run, run_key[1]))
+        _add(changes, _change(run, run_key[1]))
     return changes
+
+
+def _add(changes: list[Change], change: Change) -> None:
+    """Appends *change* unless it is a modified run whose blocks, joined, read the same on both
+    sides (a paragraph cut at another place, each piece paired apart): no change."""
+    recut = change.kind == "modified" and len(change.added) + len(change.removed) > 2
+    if recut and "".join(change.added).replace(" ", "") == "".join(change.removed).replace(" ", ""):
+        return
+    changes.append(change)
 
 
 def _location(event: Event) -> str:
@@ -39,7 +49,10 @@ def _location(event: Event) -> str:
     if not sides:
         return ""
     block = sides[0].block
-    return block.location or block.anchor or ""
+    location = block.location or block.anchor or ""
+    if event.olds and event.news and not event.note:
+        return across(event.olds[0].block.location, location)
+    return location
 
 
 def _change(run: list[Event], location: str) -> Change:
@@ -62,7 +75,7 @@ def _change(run: list[Event], location: str) -> Change:
                 if ops:
                     ops.append(("=", "\n"))
                 ops += e.ops
-        title = f"{label} modified: {_summary(ops)}"
+        title = f"{label} {first.note}" if first.note else f"{label} modified: {_summary(ops)}"
         if len(run) > 1:
             ops = _merge(ops)
     else:

@@ -106,6 +106,7 @@ class Event:
     olds: list[Side] = field(default_factory=list)
     news: list[Side] = field(default_factory=list)
     ops: list[Op] = field(default_factory=list)
+    note: str = ""  # a title of its own ("renumbered") instead of the summary of its ops
 
 
 def joined(sides: list[Side]) -> str:

@@ -21,7 +21,8 @@ from typing import Any
 from observatory.document import Document
 from observatory.errors import ExtractError
 from observatory.extract._base import ExtractOptions, require_body
-from observatory.extract.text import Locator, heading_of
+from observatory.extract.legal import heading_of
+from observatory.extract.text import Locator
 
 MEMORY_LIMIT = 1 << 30  # bytes of address space for the parsing child
 _SENTENCE_END = re.compile(r"[.!?:;]['’”)]?$")
@@ -129,7 +130,8 @@ def extract_pdf(body: bytes, opts: ExtractOptions) -> Document:
     for number, text in enumerate(pages, start=1):
         for paragraph in page_paragraphs(text):
             locator.feed(paragraph, fallback=f"Page {number}")
-    if not locator.blocks:
+    locator.finish()
+    if not any(b.text for b in locator.blocks):
         raise ExtractError("the PDF has no extractable text (scanned images?)")
     meta = {"extractor": "pdf", "pages": total, "pages_read": len(pages)}
     return Document(blocks=tuple(locator.blocks), meta=meta)

@@ -134,7 +134,7 @@ class InContext:
 
 def in_context(document: Document, texts: list[str]) -> list[InContext]:
     """Each of *texts* as found among the document's blocks, with the block before and after."""
-    blocks: list[Block] = list(document.blocks)
+    blocks: list[Block] = [b for b in document.blocks if b.text]  # not the place markers
     out = []
     for wanted in texts:
         index = next((i for i, b in enumerate(blocks) if b.text == wanted), None)
