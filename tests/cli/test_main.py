@@ -29,7 +29,12 @@ def test_tag_from_stdin_prints_dimensions_and_evidence(tmp_path: Path) -> None:
 def test_tag_leaves_text_not_about_ai_untagged() -> None:
     text = "The CHMP recommended approval of a new antibiotic for complicated urinary infections."
     result = CliRunner().invoke(main, ["tag"], input=text, env={"OBSERVATORY_CONFIG": ""})
-    assert json.loads(result.stdout) == {"dimensions": [], "evidence": {}}
+    assert json.loads(result.stdout) == {
+        "dimensions": [],
+        "evidence": {},
+        "about_ai": False,
+        "ai_evidence": [],
+    }
 
 
 def test_sources_before_any_poll_are_unchecked(tmp_path: Path) -> None:
