@@ -2,6 +2,7 @@
 
 poll.py   check_source(): the named steps of one poll and the function for each outcome
 steps.py  fetch, extract, compare (diff, volatile blocks), tag: values in, values out
+retag.py  retag_changes(): the stored history tagged again with the current taxonomy
 """
 
 from observatory.pipeline.poll import (
@@ -12,5 +13,15 @@ from observatory.pipeline.poll import (
     check_source,
     check_sources,
 )
+from observatory.pipeline.retag import RetagSummary, retag_changes
 
-__all__ = ["OUTCOMES", "CheckResult", "Outcome", "PollContext", "check_source", "check_sources"]
+__all__ = [
+    "OUTCOMES",
+    "CheckResult",
+    "Outcome",
+    "PollContext",
+    "RetagSummary",
+    "check_source",
+    "check_sources",
+    "retag_changes",
+]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from observatory.dimensions import KEYS
@@ -73,7 +74,7 @@ class Taxonomy:
     model: LinearModel | None = None
     source_text: str = ""
 
-    @property
+    @cached_property
     def version(self) -> str:
         """What tagged a change: the file's name and 12 hex digits of the sha256 of its text and
         of its model file's text (a change to either is a new version)."""

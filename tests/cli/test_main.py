@@ -84,3 +84,17 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--since: cannot read 'last tuesday'" in result.stderr
     result = CliRunner().invoke(main, [*args, "changes", "--dimension", "ai"])
     assert result.exit_code == 2
+
+
+def test_tag_reads_context_as_a_poll_passes_it() -> None:
+    text = "5. Any subjects of the testing may withdraw their informed consent at any time."
+    args = [
+        "tag",
+        "--context",
+        "Article 60 Testing of high-risk AI systems in real world conditions",
+    ]
+    result = CliRunner().invoke(main, args, input=text, env={"OBSERVATORY_CONFIG": ""})
+    data = json.loads(result.stdout)
+    assert data["dimensions"] == ["guidance", "experimentation"]
+    assert data["evidence"]["guidance"] == ["AI Act, Article 60"]
+    assert data["about_ai"] is True
