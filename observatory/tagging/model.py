@@ -29,7 +29,7 @@ EVIDENCE_TERMS = 3
 
 
 @dataclass(frozen=True)
-class _Weights:
+class Weights:
     intercept: float
     weights: Mapping[str, float]
 
@@ -40,7 +40,7 @@ class LinearModel:
 
     path: str
     idf: Mapping[str, float]
-    dimensions: Mapping[str, _Weights]
+    dimensions: Mapping[str, Weights]
     threshold: float
     source_text: str  # the file's text, part of the taxonomy's version
 
@@ -76,7 +76,7 @@ def load_model(path: Path, fail: Callable[[str], ConfigError]) -> LinearModel:
         raise fail(f"cannot read model file {path}: {exc}") from None
     try:
         dims = {
-            key: _Weights(float(spec["intercept"]), _floats(spec["weights"]))
+            key: Weights(float(spec["intercept"]), _floats(spec["weights"]))
             for key, spec in data["dimensions"].items()
         }
         model = LinearModel(str(path), _floats(data["terms"]), dims, float(data["threshold"]), text)
