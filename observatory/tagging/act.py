@@ -43,6 +43,7 @@ _HEADING = re.compile(
 _OTHER_ACT = re.compile(  # a context naming some act of the EU: not the AI Act unless named so
     r"\b(?:Regulation|Directive|Decision)\s*\((?:EU|EC|EEC|Euratom)\)\s*(?:No\s*)?\d+/\d+"
 )
+_OTHER_PART = re.compile(r"^\s*((?:Chapter|Section)\s+[IVXLC0-9]+|Preamble|Footnotes|Signature)\b")
 _SEGMENTS = re.compile(r"\s+>\s+|\n")
 _WORDS = re.compile(r"[a-z0-9]+")
 SAME_NUMBER_SIMILARITY = 80  # rapidfuzz token_set_ratio of a heading title and the act's title
@@ -80,9 +81,11 @@ class ActMap:
 
     def locate(self, context: Text | None, text: Text, *, about_ai: bool) -> ActUnit | None:
         """The act's unit named by the context's heading path, or None (see the module doc)."""
-        heading = _heading(context.original) if context is not None else None
-        if context is None or heading is None:
+        if context is None:
             return None
+        heading = _heading(context.original)
+        if heading is None:
+            return self._other_part(context)
         kind, number, title = heading
         named = bool(self.names.phrases(context, first_only=True))
         if not named and _OTHER_ACT.search(context.original):
@@ -106,6 +109,17 @@ class ActMap:
             return ActUnit(f"AI Act, {where}", {})
         if about_ai:
             return ActUnit(f"legal text about AI, {where}", {})
+        return None
+
+    def _other_part(self, context: Text) -> ActUnit | None:
+        """A chapter or section heading, the preamble, a footnote of the act (named in the
+        context): guidance, and only what the text's words add."""
+        if not self.names.phrases(context, first_only=True):
+            return None
+        for segment in _SEGMENTS.split(context.original):
+            match = _OTHER_PART.match(segment)
+            if match:
+                return ActUnit(f"AI Act, {' '.join(match[1].split())}", {})
         return None
 
     def _known_title(self, title: str) -> bool:

@@ -161,3 +161,26 @@ def test_an_article_of_another_text_about_ai_is_guidance_without_the_acts_map(
     result = tag_text("Data users may train AI models on the data.", taxonomy, context=context)
     assert result.evidence["guidance"] == ["legal text about AI, Article 57"]
     assert "experimentation" not in result.dimensions
+
+
+@pytest.mark.skipif(not UNITS.exists(), reason="shared corpus not available")
+def test_every_block_of_the_real_act_page_is_filed_as_the_acts_text(taxonomy: Taxonomy) -> None:
+    """The EUR-Lex page of the act, extracted as a poll does, tagged with the context a poll
+    passes (its title and each block's heading path): all of it is guidance, none of it tools,
+    and the subjects follow the map (Articles 57-61: experimentation; 65-69: collaboration)."""
+    from observatory.extract import extract
+
+    page = UNITS.parent / "eurlex-oj-l-202401689-en.html"
+    doc = extract("page", page.read_bytes(), url="https://eur-lex.europa.eu/eli/reg/2024/1689")
+    located = 0
+    for block in doc.blocks:
+        result = tag_text(block.text, taxonomy, context=f"{doc.title}\n{block.location}")
+        assert "guidance" in result.dimensions, block.location
+        assert "tools" not in result.dimensions, block.location
+        located += result.evidence["guidance"][0].startswith("AI Act, ")
+        unit = block.location.split(" > ")[0]
+        if unit in {f"Article {n}" for n in range(57, 62)}:
+            assert "experimentation" in result.dimensions, block.location
+        if unit in {f"Article {n}" for n in range(65, 70)}:
+            assert "collaboration" in result.dimensions, block.location
+    assert located >= len(doc.blocks) - 10  # all but the title block and the like
