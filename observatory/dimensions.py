@@ -37,17 +37,24 @@ SHORT_LABELS: dict[str, str] = {d.key: d.short for d in ALL}
 COLOURS: dict[str, str] = {d.key: d.colour for d in ALL}
 OTHER = "other"  # the digest group of changes that carry no dimension
 OTHER_LABEL = "Other"
+UNFILED = "unfiled"  # the digest group of changes about AI that the tagger filed nowhere
+UNFILED_LABEL = "About AI, no dimension"
+UNFILED_SHORT = "Unfiled AI"
 FALLBACK_COLOUR = "#6b7280"
 
 
 def label(key: str) -> str:
     """The label of *key*, or the key itself when it is not a dimension (never fails)."""
-    return LABELS.get(key, OTHER_LABEL if key == OTHER else key)
+    return LABELS.get(key, _GROUPS.get(key, key))
 
 
 def short_label(key: str) -> str:
     """The one-word label of *key* ("Other" for the group of untagged changes)."""
-    return SHORT_LABELS.get(key, OTHER_LABEL if key == OTHER else key)
+    return SHORT_LABELS.get(key, _SHORT_GROUPS.get(key, key))
+
+
+_GROUPS = {OTHER: OTHER_LABEL, UNFILED: UNFILED_LABEL}
+_SHORT_GROUPS = {OTHER: OTHER_LABEL, UNFILED: UNFILED_SHORT}
 
 
 def names(key: str) -> tuple[str, ...]:

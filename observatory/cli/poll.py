@@ -155,21 +155,48 @@ def sources(state: State, fmt: str) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=click.File("r", encoding="utf-8"), required=False)
 @click.option("--source", "source_id", metavar="ID", help="Apply this source's dimension hints.")
+@click.option(
+    "--context",
+    default="",
+    metavar="TEXT",
+    help='The page title or heading path of the text ("Article 57 > 9"), as a poll passes it.',
+)
+@click.option("--retag", is_flag=True, help="Tag the stored changes again with this taxonomy.")
+@click.option("--since", help="With --retag: only changes detected at or after (2026-06-01, 30d).")
 @click.pass_obj
 @handle_errors
-def tag(state: State, file: Any, source_id: str | None) -> None:
-    """Tag a text (a file, or - for standard input) with workplan dimensions.
+def tag(
+    state: State,
+    file: Any,
+    source_id: str | None,
+    context: str,
+    retag: bool,
+    since: str | None,
+) -> None:
+    """Tag a text (a file, or standard input) with workplan dimensions, or re-tag the history.
 
-    Prints {"dimensions": [...], "evidence": {...}}.
+    Prints {"dimensions": [...], "evidence": {...}, "about_ai": ..., "ai_evidence": [...]}:
+    evidence says why each dimension was given, ai_evidence why the text counts as about AI.
+    With --retag, the stored changes are tagged again with the current taxonomy (in batches,
+    with progress on a terminal), and each records the taxonomy version that tagged it.
 
     \b
     Example:
       echo "Article 57: AI regulatory sandboxes" | observatory tag
+      observatory tag --retag --since 2026-01-01
     """
+    from observatory.errors import UsageError
     from observatory.tagging import load_taxonomy, tag_text
 
+    if retag:
+        if file is not None or source_id or context:
+            raise UsageError("--retag takes no text, --source or --context")
+        _retag(state, since)
+        return
+    if since:
+        raise UsageError("--since goes with --retag")
     taxonomy_path: Path | None = None
     hints: tuple[str, ...] = ()
     config_file = resolve_config_path(state.config_path)
@@ -178,5 +205,32 @@ def tag(state: State, file: Any, source_id: str | None) -> None:
         taxonomy_path = config.taxonomy_path
         if source_id:
             hints = tuple(config.source(source_id).dimensions)
-    result = tag_text(file.read(), load_taxonomy(taxonomy_path), hints=hints)
+    stream: Any = file if file is not None else sys.stdin
+    text = stream.read()
+    result = tag_text(text, load_taxonomy(taxonomy_path), hints=hints, context=context)
     click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+
+
+def _retag(state: State, since: str | None) -> None:
+    from observatory.pipeline import retag_changes
+    from observatory.store.changes import parse_when
+    from observatory.store.retag import count_changes
+    from observatory.tagging import load_taxonomy
+
+    config = state.config
+    taxonomy = load_taxonomy(config.taxonomy_path)
+    when = parse_when(since, option="--since")
+    engine = state.engine()
+    total = count_changes(engine, when)
+    with output.progress(total, "Re-tagging") as advance:
+
+        def batch_done(n: int) -> None:
+            for _ in range(n):
+                advance("")
+
+        summary = retag_changes(engine, config, taxonomy, since=when, on_batch=batch_done)
+    click.echo(
+        f"Re-tagged {summary.examined} change{'s' if summary.examined != 1 else ''} with "
+        f"{summary.version}: {summary.changed} got other dimensions, "
+        f"{summary.unfiled} about AI under no dimension."
+    )

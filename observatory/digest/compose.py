@@ -2,8 +2,11 @@
 
 ``compose_digest`` decides whether a subscriber has news (changes not yet sent to them, a
 source that started failing, or one that recovered since their last digest) and gathers it,
-grouped by the first dimension they follow. ``observatory.digest.render`` turns it into text;
-nothing here touches the database or the network.
+grouped by the first dimension they follow. A change about AI that the tagger filed under no
+dimension ("unfiled") goes to everyone who follows dimensions, in a group of its own: a miss of
+the tagger is then noise a reader can see, not a change they never receive.
+``observatory.digest.render`` turns it into text; nothing here touches the database or the
+network.
 """
 
 from __future__ import annotations
@@ -61,6 +64,11 @@ def matches(subscriber: Subscriber, change: Mapping[str, Any]) -> bool:
     return matcher(subscriber)(change)
 
 
+def unfiled(change: Mapping[str, Any]) -> bool:
+    """About AI (it passed the tagger's gate) but under no dimension."""
+    return bool(change.get("about_ai")) and not change["dimensions"]
+
+
 def matcher(subscriber: Subscriber) -> Callable[[Mapping[str, Any]], bool]:
     """``matches`` for one subscriber, with their filters turned into sets once."""
     sources = frozenset(subscriber.sources)
@@ -69,18 +77,20 @@ def matcher(subscriber: Subscriber) -> Callable[[Mapping[str, Any]], bool]:
     def match(change: Mapping[str, Any]) -> bool:
         if sources and change["source"] not in sources:
             return False
-        return not dimensions or not dimensions.isdisjoint(change["dimensions"])
+        return not dimensions or not dimensions.isdisjoint(change["dimensions"]) or unfiled(change)
 
     return match
 
 
 def group_changes(subscriber: Subscriber, changes: Iterable[Mapping[str, Any]]) -> list[Group]:
-    """Each change once, under its first followed dimension; untagged ones under "Other"."""
+    """Each change once, under its first followed dimension; unfiled changes about AI under
+    "About AI, no dimension"; other untagged ones under "Other"."""
     allowed = list(subscriber.dimensions) or list(dimensions.KEYS)
-    buckets: dict[str, list[dict[str, Any]]] = {key: [] for key in [*allowed, dimensions.OTHER]}
+    groups = [*allowed, dimensions.UNFILED, dimensions.OTHER]
+    buckets: dict[str, list[dict[str, Any]]] = {key: [] for key in groups}
     for change in changes:
         tags = change["dimensions"]
-        key = dimensions.OTHER
+        key = dimensions.UNFILED if unfiled(change) else dimensions.OTHER
         if tags:
             for dimension in allowed:
                 if dimension in tags:
@@ -147,9 +157,7 @@ def subject_of(digest: Digest) -> str:
     parts = []
     if digest.changes:
         n = len(digest.changes)
-        labels = ", ".join(
-            dimensions.SHORT_LABELS.get(g.key, dimensions.OTHER_LABEL) for g in digest.groups
-        )
+        labels = ", ".join(dimensions.short_label(g.key) for g in digest.groups)
         parts.append(f"{n} change{'s' if n != 1 else ''} in {labels}")
     new_failures = sum(1 for n in digest.failing if n.news)
     if new_failures:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from observatory.config import Config, Subscriber
-from observatory.digest.compose import READING_ORDER, Digest, compose_digest
+from observatory.digest.compose import READING_ORDER, Digest, compose_digest, unfiled
 from observatory.errors import UsageError
 from observatory.store.changes import change_to_dict
 from observatory.store.models import ChangeRow, OutboxChange, OutboxMessage, iso, utcnow
@@ -136,7 +136,8 @@ class _Pools:
         self.by_dimension: dict[str, list[dict[str, Any]]] = {}
         for change in self.all:
             self.by_source.setdefault(change["source"], []).append(change)
-            for dimension in set(change["dimensions"]):
+            # an unfiled change about AI is owed to every dimension's followers
+            for dimension in ["*"] if unfiled(change) else set(change["dimensions"]):
                 self.by_dimension.setdefault(dimension, []).append(change)
 
     def for_subscriber(self, subscriber: Subscriber) -> list[dict[str, Any]]:
@@ -144,5 +145,7 @@ class _Pools:
         if subscriber.sources:
             return [c for s in sorted(set(subscriber.sources)) for c in self.by_source.get(s, [])]
         if len(subscriber.dimensions) == 1:
-            return self.by_dimension.get(subscriber.dimensions[0], [])
+            followed = self.by_dimension.get(subscriber.dimensions[0], [])
+            about_ai = self.by_dimension.get("*", [])
+            return sorted([*followed, *about_ai], key=READING_ORDER) if about_ai else followed
         return self.all

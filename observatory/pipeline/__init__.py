@@ -2,6 +2,7 @@
 
 poll.py   check_source(): the named steps of one poll and the function for each outcome
 steps.py  fetch, extract, compare (diff, volatile blocks), tag: values in, values out
+retag.py  retag_changes(): the stored history tagged again with the current taxonomy
 """
 
 from observatory.pipeline.poll import (
@@ -13,6 +14,7 @@ from observatory.pipeline.poll import (
     check_source,
     check_sources,
 )
+from observatory.pipeline.retag import RetagSummary, retag_changes
 
 __all__ = [
     "NOT_RECORDED",
@@ -20,6 +22,8 @@ __all__ = [
     "CheckResult",
     "Outcome",
     "PollContext",
+    "RetagSummary",
     "check_source",
     "check_sources",
+    "retag_changes",
 ]

@@ -22,7 +22,7 @@ from observatory.fetch import FetchResult
 from observatory.noise import drop_volatile, fingerprint, volatile_keys
 from observatory.store.models import ChangeRow
 from observatory.store.polls import previous_document
-from observatory.tagging import Taxonomy, tag_text
+from observatory.tagging import Tagging, Taxonomy, tag_text
 
 if TYPE_CHECKING:
     from observatory.pipeline.poll import Poll
@@ -147,6 +147,22 @@ def tag_changes(
     ]
 
 
+def tag_change(
+    added: Sequence[str],
+    removed: Sequence[str],
+    taxonomy: Taxonomy,
+    *,
+    hints: Sequence[str],
+    document_title: str,
+    location: str,
+) -> Tagging:
+    """Tag one change as a poll does (and ``observatory tag --retag`` again): the changed text
+    decides the dimensions; the page title and heading path are context that can open the AI
+    gate and locate the AI Act's own text (a paragraph of it need not say "AI" itself)."""
+    text = "\n".join([*added, *removed])
+    return tag_text(text, taxonomy, hints=hints, context="\n".join([document_title, location]))
+
+
 def _change_row(
     change: Change,
     source: Source,
@@ -156,11 +172,14 @@ def _change_row(
     detected_at: datetime,
     document_title: str,
 ) -> ChangeRow:
-    # The changed text decides the dimensions; the page title and heading path are context that
-    # can open the AI gate (an AI Act paragraph need not say "AI" itself).
-    text = "\n".join([*change.added, *change.removed])
-    context = "\n".join([document_title, change.location])
-    tagging = tag_text(text, taxonomy, hints=source.dimensions, context=context)
+    tagging = tag_change(
+        change.added,
+        change.removed,
+        taxonomy,
+        hints=source.dimensions,
+        document_title=document_title,
+        location=change.location,
+    )
     if change.item_link:
         url = change.item_link
     elif change.anchor and source.effective_kind == "page":
@@ -182,4 +201,6 @@ def _change_row(
         diff=[list(op) for op in change.diff],
         dimensions=list(tagging.dimensions),
         evidence=dict(tagging.evidence),
+        about_ai=tagging.about_ai,
+        tagged_with=taxonomy.version,
     )

@@ -192,6 +192,8 @@ def change_to_dict(row: ChangeRow) -> dict[str, Any]:
         "diff": [list(op) for op in row.diff],
         "dimensions": list(row.dimensions),
         "evidence": dict(row.evidence),
+        "about_ai": row.about_ai,
+        "tagged_with": row.tagged_with,
         "snapshot_id": row.snapshot_id,
         "previous_snapshot_id": row.previous_snapshot_id,
     }
@@ -210,6 +212,8 @@ CSV_FIELDS = (
     "dimensions",
     "evidence",
     "diff",
+    "about_ai",
+    "tagged_with",
 )
 
 
@@ -222,7 +226,7 @@ def csv_row(change: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key in CSV_FIELDS:
         value = change.get(key)
-        if isinstance(value, list | dict):
+        if isinstance(value, list | dict | bool):  # JSON text: true/false, not Python's True
             out[key] = safe_cell(json.dumps(value, ensure_ascii=False))
         else:
             out[key] = safe_cell("" if value is None else str(value))

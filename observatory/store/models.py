@@ -4,7 +4,8 @@
     checks             one row per poll: time, outcome, HTTP status, bytes, duration, error
     blobs              compressed Document JSON, deduplicated by sha256 of the JSON
     snapshots          one row per distinct version of a source (fingerprint + blob)
-    changes            one row per detected change (kind, location, added/removed text, diff)
+    changes            one row per detected change (kind, location, added/removed text, diff,
+                       dimensions, evidence, about_ai, and tagged_with: the taxonomy version)
     change_dimensions  (change, dimension) pairs, for fast filtering by dimension
     volatile_blocks    blocks found to differ between two back-to-back fetches of a source
 
@@ -145,6 +146,8 @@ class ChangeRow(SourceRow, table=True):
     evidence: dict[str, list[str]] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+    about_ai: bool | None = None  # passed the AI gate (None: stored before this was recorded)
+    tagged_with: str | None = None  # taxonomy version, "taxonomy.yaml@3f2a9c1b7d4e"
 
 
 class ChangeDimension(SQLModel, table=True):

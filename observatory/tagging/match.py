@@ -1,34 +1,18 @@
-"""Run compiled tagging rules over a text: the AI gate, then each dimension's phrases as evidence.
+"""Run one set of compiled phrase patterns over a text and give the phrases found, as evidence.
 
-``Taxonomy`` holds the compiled rules (built by ``observatory.tagging.rules``); a ``RuleSet`` is
-the gate or one dimension, a ``Pattern`` one compiled phrase pattern. ``tag_text`` tags a text,
-``ai_terms`` gives the phrases that put it through the gate.
+A ``RuleSet`` is the gate, one dimension, one concept or one subject of the AI Act; a ``Pattern``
+one compiled phrase pattern (built by ``observatory.tagging.rules``); a ``Text`` a text with its
+lower-cased twin, made once and read by every rule set.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from observatory.dimensions import KEYS
-
-HINT_EVIDENCE = "source hint"
 _WORD = re.compile(r"\w")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-@dataclass(frozen=True)
-class Tagging:
-    dimensions: list[str]
-    evidence: dict[str, list[str]]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "dimensions": list(self.dimensions),
-            "evidence": {k: list(v) for k, v in self.evidence.items()},
-        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,12 +28,14 @@ class Pattern:
 
 
 @dataclass(frozen=True)
-class _Text:
+class Text:
+    """A text and its lower-cased form, with the same offsets."""
+
     original: str
     folded: str
 
     @classmethod
-    def of(cls, text: str) -> _Text:
+    def of(cls, text: str) -> Text:
         folded = text.lower()
         if len(folded) != len(text):  # a few characters lower-case to two; keep offsets aligned
             folded = text.translate(_ASCII_LOWER)
@@ -64,10 +50,10 @@ class RuleSet:
     patterns: tuple[Pattern, ...]
     excludes: tuple[Pattern, ...] = ()
 
-    def phrases(self, text: str | _Text, *, first_only: bool = False) -> list[str]:
+    def phrases(self, text: str | Text, *, first_only: bool = False) -> list[str]:
         """Phrases matched outside excluded spans, in text order, whitespace collapsed,
         deduplicated; where two patterns overlap, the earlier and longer match wins."""
-        hay = text if isinstance(text, _Text) else _Text.of(text)
+        hay = text if isinstance(text, Text) else Text.of(text)
         excluded: list[tuple[int, int]] | None = None
         spans: list[tuple[int, int]] = []
         for pattern in self.patterns:
@@ -96,7 +82,7 @@ class RuleSet:
         return list(found.values())
 
 
-def _matches(pattern: Pattern, hay: _Text) -> Iterator[tuple[int, int]]:
+def _matches(pattern: Pattern, hay: Text) -> Iterator[tuple[int, int]]:
     text = hay.folded if pattern.folded else hay.original
     if pattern.literal not in text:
         return
@@ -106,52 +92,3 @@ def _matches(pattern: Pattern, hay: _Text) -> Iterator[tuple[int, int]]:
         # look-behind would switch off the regex engine's fast literal search
         if start == 0 or not _WORD.match(hay.original, start - 1):
             yield start, match.end()
-
-
-@dataclass(frozen=True, eq=False)
-class Taxonomy:
-    """Parsed, validated and compiled tagging rules."""
-
-    path: str
-    gate: RuleSet
-    dimensions: dict[str, RuleSet]  # ordered as dimensions.KEYS
-
-
-def tag_text(
-    text: str, taxonomy: Taxonomy, hints: Sequence[str] = (), *, context: str = ""
-) -> Tagging:
-    """Dimensions of ``text`` with evidence; nothing at all when the text is not about AI.
-
-    ``context`` is optional framing of the change, such as the heading path of the changed block
-    ("Article 60 Testing of high-risk AI systems in real world conditions > 5"). It is read like
-    the text: a paragraph of Article 60 is about AI and about real-world testing even when its
-    own words name neither.
-    """
-    unknown = [h for h in hints if h not in KEYS]
-    if unknown:
-        raise ValueError(f"unknown dimension hint {unknown[0]!r}")
-    parts = [_Text.of(t) for t in (text, context) if t]
-    if not any(taxonomy.gate.phrases(t, first_only=True) for t in parts):
-        return Tagging([], {})
-    evidence: dict[str, list[str]] = {}
-    for key in KEYS:
-        rules = taxonomy.dimensions.get(key)
-        phrases = _merge(rules.phrases(t) for t in parts) if rules else []
-        if key in hints:
-            phrases.append(HINT_EVIDENCE)
-        if phrases:
-            evidence[key] = phrases
-    return Tagging(list(evidence), evidence)
-
-
-def _merge(lists: Iterable[list[str]]) -> list[str]:
-    merged: dict[str, str] = {}
-    for phrases in lists:
-        for phrase in phrases:
-            merged.setdefault(phrase.casefold(), phrase)
-    return list(merged.values())
-
-
-def ai_terms(text: str, taxonomy: Taxonomy) -> list[str]:
-    """The phrases that put ``text`` through the AI gate (empty: not about AI)."""
-    return taxonomy.gate.phrases(text)

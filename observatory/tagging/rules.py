@@ -1,14 +1,12 @@
 """Read, validate and compile a taxonomy.yaml into a ``Taxonomy``; the packaged one or a user's.
 
-Each pattern compiles to its own regular expression: a space in it matches any run of whitespace
-or hyphens, it must end (and, checked at match time, start) at a word boundary, and all but the
-``case_sensitive`` ones are lower-cased to run on the lower-cased text. The longest literal every
-match must contain is kept as a cheap pre-test (see ``match.Pattern``).
+The keys (each described in the packaged file's header): ``version`` (1), ``gate``,
+``dimensions`` (each: phrase lists, optional ``combinations`` of ``concepts`` and ``headings``),
+``concepts`` and ``ai_act`` (the map of the act's structure, see ``observatory.tagging.act``).
 """
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,12 +15,15 @@ from typing import Any
 from observatory.config import read_yaml, yaml_line
 from observatory.dimensions import KEYS
 from observatory.errors import ConfigError
-from observatory.tagging.match import Pattern, RuleSet, Taxonomy
+from observatory.tagging.act import parse_act
+from observatory.tagging.match import RuleSet
+from observatory.tagging.model import load_model
+from observatory.tagging.patterns import RULE_KEYS, Fail, rule_set
+from observatory.tagging.tagger import Taxonomy
 
 PACKAGED = "observatory/taxonomy.yaml"
-_RULE_KEYS = {"patterns", "case_sensitive", "exclude"}
-_TOP_KEYS = {"version", "gate", "dimensions"}
-_SPACE = "(?:\\s|-)+"  # a space in a pattern: any run of whitespace or hyphens
+_TOP_KEYS = {"version", "gate", "dimensions", "concepts", "ai_act", "model"}
+_DIMENSION_KEYS = RULE_KEYS | {"combinations", "headings"}
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
@@ -37,7 +38,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         key = (str(p), stat.st_mtime_ns, stat.st_size)
         if key not in _loaded:
             _loaded.clear()  # keep only the latest version of one file
-            _loaded[key] = parse_taxonomy(p.read_text(encoding="utf-8"), str(p))
+            _loaded[key] = parse_taxonomy(p.read_text(encoding="utf-8"), str(p), p.parent)
     except FileNotFoundError:
         raise ConfigError("taxonomy file not found", path=str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -51,11 +52,12 @@ _loaded: dict[tuple[str, int, int], Taxonomy] = {}  # compiled once per file ver
 @cache
 def _packaged() -> Taxonomy:
     text = resources.files("observatory").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
-    return parse_taxonomy(text, PACKAGED)
+    return parse_taxonomy(text, PACKAGED, Path(__file__).resolve().parents[1])
 
 
-def parse_taxonomy(text: str, path: str = "taxonomy.yaml") -> Taxonomy:
-    """Validate and compile the text of a taxonomy.yaml."""
+def parse_taxonomy(text: str, path: str = "taxonomy.yaml", base: Path | None = None) -> Taxonomy:
+    """Validate and compile the text of a taxonomy.yaml; ``base`` is the folder a ``model``
+    file is read from (default: the current one)."""
     data, tree = read_yaml(text, path)
 
     def fail(message: str, *where: str | int) -> ConfigError:
@@ -72,9 +74,10 @@ def parse_taxonomy(text: str, path: str = "taxonomy.yaml") -> Taxonomy:
         )
     if not isinstance(data.get("gate"), dict):
         raise fail("missing 'gate' (the patterns that decide whether a text is about AI)")
-    gate = _rule_set("gate", data["gate"], _RULE_KEYS, fail, ("gate",))
+    gate = rule_set("gate", data["gate"], fail, ("gate",))
     if not gate.patterns:
         raise fail("the gate has no patterns, so no text would ever count as about AI", "gate")
+    concepts = _concepts(data.get("concepts"), fail)
     dims = data.get("dimensions")
     if not isinstance(dims, dict) or not dims:
         raise fail("missing 'dimensions' (a mapping of dimension key to patterns)", "dimensions")
@@ -82,101 +85,55 @@ def parse_taxonomy(text: str, path: str = "taxonomy.yaml") -> Taxonomy:
         if key not in KEYS:
             raise fail(f"unknown dimension {key!r} (known: {', '.join(KEYS)})", "dimensions", key)
     compiled: dict[str, RuleSet] = {}
+    combinations: dict[str, tuple[tuple[RuleSet, ...], ...]] = {}
+    headings: dict[str, RuleSet] = {}
     for key in (k for k in KEYS if k in dims):
         spec = dims[key] if dims[key] is not None else {}
         if not isinstance(spec, dict):
             raise fail(f"dimension {key!r}: expected a mapping with 'patterns'", "dimensions", key)
-        compiled[key] = _rule_set(key, spec, _RULE_KEYS, fail, ("dimensions", key))
-    return Taxonomy(path=path, gate=gate, dimensions=compiled)
+        where = ("dimensions", key)
+        compiled[key] = rule_set(key, spec, fail, where, _DIMENSION_KEYS)
+        combinations[key] = _combinations(key, spec.get("combinations"), concepts, fail, where)
+        if spec.get("headings"):
+            heads = {"patterns": spec["headings"]}
+            headings[key] = rule_set(f"{key}.headings", heads, fail, (*where, "headings"))
+    act = parse_act(data["ai_act"], fail) if data.get("ai_act") is not None else None
+    model = None
+    if data.get("model") is not None:
+        if not isinstance(data["model"], str) or not data["model"].strip():
+            raise fail("model: expected the path of a model file", "model")
+        model = load_model((base or Path()) / data["model"], lambda m: fail(m, "model"))
+    return Taxonomy(path, gate, compiled, combinations, headings, act, model, text)
 
 
-def _rule_set(
-    name: str, spec: dict[str, Any], allowed: set[str], fail: Any, where: tuple[str, ...]
-) -> RuleSet:
-    for key in spec:
-        if key not in allowed:
-            raise fail(
-                f"{name}: unknown key {key!r} (expected {', '.join(sorted(allowed))})", *where, key
-            )
-    lists: dict[str, list[str]] = {}
-    for key in sorted(_RULE_KEYS):
-        value = spec.get(key) or []
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise fail(f"{name}.{key}: expected a list of non-empty strings", *where, key)
-        lists[key] = value
-    compiled: dict[str, list[Pattern]] = {}
-    for key, folded in (("patterns", True), ("case_sensitive", False), ("exclude", True)):
-        compiled[key] = []
-        for index, source in enumerate(lists[key]):
-            try:
-                pattern = _pattern(source, folded=folded)
-            except re.error as exc:
+def _concepts(spec: Any, fail: Fail) -> dict[str, RuleSet]:
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise fail("concepts: expected a mapping of concept name to patterns", "concepts")
+    concepts = {}
+    for name, rules in spec.items():
+        if not isinstance(rules, dict):
+            raise fail(f"concept {name!r}: expected a mapping with 'patterns'", "concepts", name)
+        concepts[str(name)] = rule_set(str(name), rules, fail, ("concepts", name))
+    return concepts
+
+
+def _combinations(
+    key: str, spec: Any, concepts: dict[str, RuleSet], fail: Fail, where: tuple[str, ...]
+) -> tuple[tuple[RuleSet, ...], ...]:
+    if spec is None:
+        return ()
+    where = (*where, "combinations")
+    if not isinstance(spec, list) or not all(isinstance(c, list) and c for c in spec):
+        raise fail(f"{key}.combinations: expected a list of lists of concept names", *where)
+    compiled = []
+    for index, names in enumerate(spec):
+        for name in names:
+            if name not in concepts:
+                known = ", ".join(concepts) or "none defined"
                 raise fail(
-                    f"{name}.{key}: pattern {source!r} is not a valid regular expression: {exc}",
-                    *where,
-                    key,
-                    index,
-                ) from None
-            if pattern.regex.fullmatch(""):
-                raise fail(
-                    f"{name}.{key}: pattern {source!r} matches the empty text", *where, key, index
+                    f"{key}.combinations: unknown concept {name!r} (known: {known})", *where, index
                 )
-            compiled[key].append(pattern)
-    return RuleSet(
-        name, (*compiled["patterns"], *compiled["case_sensitive"]), tuple(compiled["exclude"])
-    )
-
-
-def _phrase(pattern: str) -> str:
-    return pattern.strip().replace(" ", _SPACE)
-
-
-def _fold(pattern: str) -> str:
-    """Lower-case the letters of a pattern, not its escapes (\\S must stay \\S)."""
-    return re.sub(r"\\.|[^\\]+", lambda m: m[0] if m[0][0] == "\\" else m[0].lower(), pattern)
-
-
-def _pattern(source: str, *, folded: bool) -> Pattern:
-    regex = _phrase(_fold(source) if folded else source)
-    return Pattern(
-        source,
-        re.compile(f"(?:{regex})(?!\\w)"),
-        _required_literal(source).lower() if folded else _required_literal(source),
-        folded,
-    )
-
-
-def _required_literal(pattern: str) -> str:
-    """The longest run of letters and digits every match must contain ("" if none is sure):
-    taken outside groups and classes, dropping a character a quantifier makes optional."""
-    runs: list[str] = []
-    run, depth, i = "", 0, 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "|" and depth == 0:
-            return ""  # top-level alternatives share no required text
-        if char == "\\":
-            i += 1
-        elif char == "[":
-            i = pattern.find("]", i + 2)  # "[]...]" keeps its first "]"
-            if i < 0:
-                return ""
-        elif char in "?*{" and depth == 0:
-            run = run[:-1]
-            if char == "{":
-                i = pattern.find("}", i)
-                if i < 0:
-                    return ""
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif depth == 0 and (char.isalnum() or char == "&"):
-            run += char
-            i += 1
-            continue
-        runs.append(run)
-        run = ""
-        i += 1
-    runs.append(run)
-    return max(runs, key=len)
+        compiled.append(tuple(concepts[name] for name in names))
+    return tuple(compiled)

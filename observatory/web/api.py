@@ -86,6 +86,12 @@ class ChangeOut(BaseModel):
     diff: list[list[str]] = Field(description='Word-level operations: ["=" | "-" | "+", text].')
     dimensions: list[str]
     evidence: dict[str, list[str]]
+    about_ai: bool | None = Field(
+        None, description="Passed the AI gate (a change about AI under no dimension is unfiled)."
+    )
+    tagged_with: str | None = Field(
+        None, description='The taxonomy version that tagged it ("taxonomy.yaml@3f2a9c1b7d4e").'
+    )
     snapshot_id: int
     previous_snapshot_id: int | None
 

@@ -29,7 +29,12 @@ def test_tag_from_stdin_prints_dimensions_and_evidence(tmp_path: Path) -> None:
 def test_tag_leaves_text_not_about_ai_untagged() -> None:
     text = "The CHMP recommended approval of a new antibiotic for complicated urinary infections."
     result = CliRunner().invoke(main, ["tag"], input=text, env={"OBSERVATORY_CONFIG": ""})
-    assert json.loads(result.stdout) == {"dimensions": [], "evidence": {}}
+    assert json.loads(result.stdout) == {
+        "dimensions": [],
+        "evidence": {},
+        "about_ai": False,
+        "ai_evidence": [],
+    }
 
 
 def test_sources_before_any_poll_are_unchecked(tmp_path: Path) -> None:
@@ -79,3 +84,17 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--since: cannot read 'last tuesday'" in result.stderr
     result = CliRunner().invoke(main, [*args, "changes", "--dimension", "ai"])
     assert result.exit_code == 2
+
+
+def test_tag_reads_context_as_a_poll_passes_it() -> None:
+    text = "5. Any subjects of the testing may withdraw their informed consent at any time."
+    args = [
+        "tag",
+        "--context",
+        "Article 60 Testing of high-risk AI systems in real world conditions",
+    ]
+    result = CliRunner().invoke(main, args, input=text, env={"OBSERVATORY_CONFIG": ""})
+    data = json.loads(result.stdout)
+    assert data["dimensions"] == ["guidance", "experimentation"]
+    assert data["evidence"]["guidance"] == ["AI Act, Article 60"]
+    assert data["about_ai"] is True

@@ -26,6 +26,7 @@ from observatory.digest.render import condense, make_environment, render_digest
 from observatory.errors import ConfigError
 from observatory.store.db import open_db
 from observatory.store.models import Blob, ChangeRow, Snapshot, SourceState
+from observatory.tagging import load_taxonomy, tag_text
 from observatory.templating import safe_url
 
 MAIL_FIXTURES = Path(__file__).parents[1] / "fixtures" / "mail"
@@ -57,6 +58,8 @@ def add_change(
     diff: list[Any] | None = None,
     url: str = "https://example.org/page",
     detected_at: datetime | None = None,
+    about_ai: bool | None = None,
+    added: tuple[str, ...] = ("new text",),
 ) -> int:
     """One change row (with the snapshot and blob it hangs on)."""
     detected_at = detected_at or datetime.now(UTC)
@@ -92,10 +95,11 @@ def add_change(
             location=location,
             title=title,
             url=url,
-            added=["new text"],
+            added=list(added),
             removed=["old text"],
             diff=diff,
             dimensions=list(dimensions),
+            about_ai=bool(dimensions) if about_ai is None else about_ai,
         )
         session.add(row)
         session.commit()
@@ -157,6 +161,43 @@ def test_filters_and_grouping(world: tuple[Engine, Config]) -> None:
     assert digests["guidance@example.org"].change_ids == [g]
     assert [grp.key for grp in digests["guidance@example.org"].groups] == ["guidance"]
     assert digests["act@example.org"].change_ids == [act]
+
+
+def test_a_change_about_ai_under_no_dimension_reaches_dimension_followers(
+    world: tuple[Engine, Config],
+) -> None:
+    """No silent loss: the tagger found the change about AI but filed it nowhere, so everyone who
+    follows a dimension gets it, in a group of its own; untagged text not about AI stays out."""
+    engine, config = world
+    taxonomy = load_taxonomy()
+    text = "The AI Office has moved to a new building in Brussels."
+    tagging = tag_text(text, taxonomy)
+    assert tagging.unfiled  # about AI (the gate), under no dimension
+    lost = add_change(
+        engine, "ema-ai", title="AI Office news", added=(text,), about_ai=tagging.about_ai
+    )
+    other = tag_text("The canteen opens at 8.", taxonomy)
+    assert not other.about_ai
+    untagged = add_change(engine, "ema-ai", title="Canteen", about_ai=other.about_ai)
+    g = add_change(engine, "ema-ai", dimensions=("guidance",))
+    digests = by_email(prepare_digests(engine, config))
+    follower = digests["guidance@example.org"]
+    assert follower.change_ids == [lost, g] or follower.change_ids == [g, lost]
+    assert [(grp.key, grp.label) for grp in follower.groups] == [
+        ("guidance", "Guidance, policy and product support"),
+        ("unfiled", "About AI, no dimension"),
+    ]
+    assert untagged not in follower.change_ids
+    everything = digests["all@example.org"]
+    assert [grp.key for grp in everything.groups] == ["guidance", "unfiled", "other"]
+    out = render_digest(follower, make_environment(), public_url=config.settings.public_url)
+    assert out.subject == "Observatory: 2 changes in Guidance, Unfiled AI"
+    for part in (out.text, out.html):
+        assert "About AI, no dimension" in part and "AI Office news" in part
+    assert "Canteen" not in out.text
+    assert store_digest(engine, follower, out, mail_from="obs@example.org")  # claimed once
+    again = by_email(prepare_digests(engine, config)).get("guidance@example.org")
+    assert again is None or lost not in again.change_ids
 
 
 def test_rendered_content_and_subject(world: tuple[Engine, Config]) -> None:

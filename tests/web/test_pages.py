@@ -103,6 +103,8 @@ def test_change_page(http: httpx.Client, web_world: World) -> None:
     assert page.select(".context .neighbour"), "the block is shown among its neighbours"
     evidence = page.select_one("ul.evidence")
     assert evidence is not None and "sandbox" in evidence.text.lower()
+    tagged_with = page.select_one("p.tagged-with code")  # the taxonomy version that tagged it
+    assert tagged_with is not None and tagged_with.text.startswith("taxonomy.yaml@")
     hrefs = {str(a["href"]) for a in page.select("a")}
     assert f"/snapshots/{workplan['snapshot_id']}" in hrefs
     assert f"/snapshots/{workplan['previous_snapshot_id']}" in hrefs

@@ -1,5 +1,5 @@
-"""Tests of observatory/tagging.py: the AI gate, evidence, hints, context, override and bad
-taxonomy files, and precision/recall over the labelled case table tests/tagging_cases.yaml."""
+"""Tests of observatory/tagging/: the AI gate, evidence, hints, context, unfiled texts, override
+and bad taxonomy files. How well the shipped rules do on the labelled set: test_targets.py."""
 
 from __future__ import annotations
 
@@ -27,8 +27,12 @@ from observatory.tagging import (
     tag_text,
 )
 
-CASES_FILE = Path(__file__).with_name("tagging_cases.yaml")
-CASES: list[dict[str, Any]] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
+HERE = Path(__file__).parent
+CASES: list[dict[str, Any]] = [
+    case
+    for name in ("tune", "locked")
+    for case in yaml.safe_load((HERE / f"{name}.yaml").read_text(encoding="utf-8"))
+]
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,11 @@ def test_packaged_taxonomy_is_loaded_once_and_covers_every_dimension(taxonomy: T
         "The acceptable intake (AI) of the nitrosamine is 18 ng/day; see the guidance.",
         "N-nitroso-fluoxetine: potency category 4, AI 1500 ng/day.",
         "The dosing algorithm in the guideline was revised.",
+        "The PRAC started a review after new data on neural tube defects.",
+        "Table 1 lists the AI (acceptable intake) values for 14 nitrosamines.",
+        "The network training centre's learning management system moved to a new platform.",
+        "Translation memory files for the QRD templates have been updated.",
+        "Clearance is 12 ML/min in adults.",
     ],
 )
 def test_gate_refuses_text_not_about_ai(taxonomy: Taxonomy, text: str) -> None:
@@ -81,7 +90,14 @@ def test_gate_refuses_text_not_about_ai(taxonomy: Taxonomy, text: str) -> None:
         ("Obligations for GPAI providers.", "GPAI"),
         ("Machine-learning models in\ntrials.", "Machine-learning"),
         ("Use of artificial\nintelligence in medicines.", "artificial intelligence"),
-        ("A general-purpose AI model with systemic risk.", "AI"),
+        ("A general-purpose AI model with systemic risk.", "general-purpose AI"),
+        ("A classifier trained on past validation issues.", "classifier trained"),
+        ("Results of the technical deep dive were presented.", "technical deep dive"),
+        ("A predictive algorithm learning from data adjusts dosing.", "learning from data"),
+        ("Staff use the agency's neural machine translation.", "neural machine translation"),
+        ("An assistant built on a vision-language model.", "vision-language model"),
+        ("The second experimentation cycle starts in May.", "experimentation cycle"),
+        ("Deployers shall inform workers.", "Deployers"),
     ],
 )
 def test_gate_accepts_text_about_ai(taxonomy: Taxonomy, text: str, term: str) -> None:
@@ -93,7 +109,12 @@ def test_text_not_about_ai_gets_nothing_even_with_dimension_words(taxonomy: Taxo
         "The pilot regulatory sandbox offers guidelines, training workshops and international "
         "collaboration on the new tools and technology for antibiotics."
     )
-    assert tag(text, taxonomy, "guidance", "tools").to_json() == {"dimensions": [], "evidence": {}}
+    assert tag(text, taxonomy, "guidance", "tools").to_json() == {
+        "dimensions": [],
+        "evidence": {},
+        "about_ai": False,
+        "ai_evidence": [],
+    }
 
 
 # --------------------------------------------------------------------------- evidence
@@ -116,12 +137,19 @@ def test_evidence_is_the_phrase_as_it_appears_deduplicated_in_dimension_order(
     assert json.loads(json.dumps(result.to_json())) == {
         "dimensions": result.dimensions,
         "evidence": result.evidence,
+        "about_ai": True,
+        "ai_evidence": ["AI"],
     }
 
 
-def test_words_inside_other_words_do_not_match(taxonomy: Taxonomy) -> None:
+def test_words_inside_other_words_do_not_match_and_leave_the_text_unfiled(
+    taxonomy: Taxonomy,
+) -> None:
     text = "AI providers: autopilots, guidelinesque drafts and unexperimented ideas."
-    assert tag(text, taxonomy).dimensions == []
+    result = tag(text, taxonomy)
+    assert result.dimensions == []
+    assert result.about_ai and result.unfiled  # about AI, under no dimension: not lost
+    assert not tag("Autopilots and guidelinesque drafts.", taxonomy).unfiled
 
 
 def test_excluded_spans_do_not_count(taxonomy: Taxonomy) -> None:
@@ -133,7 +161,55 @@ def test_excluded_spans_do_not_count(taxonomy: Taxonomy) -> None:
 
 def test_ai_literacy_tools_are_not_ai_tools(taxonomy: Taxonomy) -> None:
     result = tag("The Board should promote AI literacy tools.", taxonomy)
-    assert result.evidence == {"collaboration": ["AI literacy"]}
+    assert "tools" not in result.dimensions
+    assert "AI literacy" in result.evidence["collaboration"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "evidence"),
+    [
+        (
+            "Signal detection staff use a neural network that groups case narratives.",
+            ["tools"],
+            "neural network + groups",
+        ),
+        (
+            "An AI chatbot answers staff questions about procurement procedures.",
+            ["tools"],
+            "chatbot",
+        ),
+        (
+            "A proof of concept tested whether a deep-learning model could support assessors.",
+            ["tools", "experimentation"],
+            "proof of concept",
+        ),
+        (
+            "EMA and Health Canada signed a memorandum on AI in medicines regulation.",
+            ["collaboration"],
+            "memorandum",
+        ),
+        (
+            "Sponsors should report the architecture of any neural network used for an endpoint.",
+            ["guidance"],
+            "should",
+        ),
+    ],
+)
+def test_concept_families_file_texts_that_name_no_rule_word(
+    taxonomy: Taxonomy, text: str, expected: list[str], evidence: str
+) -> None:
+    result = tag(text, taxonomy)
+    assert result.dimensions == expected
+    assert evidence in [p for phrases in result.evidence.values() for p in phrases]
+
+
+def test_a_workplan_heading_files_its_actions(taxonomy: Taxonomy) -> None:
+    context = "HMA/EMA AI workplan 2023-2028 > AI tools and technology"
+    result = tag(
+        "Ensure full compliance with data protection legislation", taxonomy, context=context
+    )
+    assert result.dimensions == ["tools"]
+    assert "heading: AI tools and technology" in result.evidence["tools"]
 
 
 # --------------------------------------------------------------------------- hints and context
@@ -141,7 +217,12 @@ def test_ai_literacy_tools_are_not_ai_tools(taxonomy: Taxonomy) -> None:
 
 def test_hint_adds_its_dimension_to_text_about_ai(taxonomy: Taxonomy) -> None:
     result = tag("EMA updated its page on artificial intelligence.", taxonomy, "tools")
-    assert result.to_json() == {"dimensions": ["tools"], "evidence": {"tools": [HINT_EVIDENCE]}}
+    assert result.to_json() == {
+        "dimensions": ["tools"],
+        "evidence": {"tools": [HINT_EVIDENCE]},
+        "about_ai": True,
+        "ai_evidence": ["artificial intelligence"],
+    }
 
 
 def test_hint_joins_rule_evidence(taxonomy: Taxonomy) -> None:
@@ -162,10 +243,9 @@ def test_context_opens_the_gate_and_tags(taxonomy: Taxonomy) -> None:
     assert tag(text, taxonomy).dimensions == []
     context = "Article 60 Testing of high-risk AI systems in real world conditions > 5"
     result = tag(text, taxonomy, context=context)
-    assert result.to_json() == {
-        "dimensions": ["experimentation"],
-        "evidence": {"experimentation": ["real world conditions"]},
-    }
+    assert result.dimensions == ["guidance", "experimentation"]  # the act's own text: guidance
+    assert result.evidence["guidance"] == ["AI Act, Article 60"]
+    assert "real world conditions" in result.evidence["experimentation"]
 
 
 # --------------------------------------------------------------------------- override files
@@ -205,9 +285,41 @@ def test_override_file_replaces_the_packaged_rules(tmp_path: Path) -> None:
     assert tag_text("A robot hand.", changed).dimensions == ["tools"]
 
 
+def test_override_file_can_use_concepts_headings_an_act_map_and_a_model(tmp_path: Path) -> None:
+    packaged = Path(__file__).parents[2] / "observatory" / "taxonomy-model.json"
+    (tmp_path / "m.json").write_bytes(packaged.read_bytes())
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(
+        "model: m.json\n"
+        "gate: {patterns: ['robots?']}\n"
+        "concepts:\n  arm: {patterns: ['arms?']}\n  moves: {patterns: [moves]}\n"
+        "dimensions:\n"
+        "  tools: {combinations: [[arm, moves]], headings: [machines]}\n"
+        "  experimentation: {patterns: ['trials?']}\n"
+        "ai_act:\n  names: {patterns: [Robot Act]}\n"
+        "  subjects: {experimentation: {patterns: ['trials?']}}\n"
+        "  articles: {'3': Robot trials}\n",
+        encoding="utf-8",
+    )
+    custom = load_taxonomy(path)
+    assert custom.version.startswith("taxonomy.yaml@") and custom.model is not None
+    assert tag_text("The robot arm moves.", custom).evidence["tools"][0] == "arm + moves"
+    assert tag_text("A robot.", custom, context="Machines").evidence["tools"] == [
+        "heading: Machines"
+    ]
+    act = tag_text("Nothing here.", custom, context="The Robot Act\nArticle 3 > 2")
+    assert act.evidence == {
+        "guidance": ["AI Act, Article 3"],
+        "experimentation": ["AI Act, Article 3 Robot trials"],
+    }
+
+
 def test_packaged_file_parses_from_its_text() -> None:
-    text = (Path(__file__).parents[1] / "observatory" / "taxonomy.yaml").read_text("utf-8")
-    assert list(parse_taxonomy(text).dimensions) == list(DIMENSIONS)
+    folder = Path(__file__).parents[2] / "observatory"
+    text = (folder / "taxonomy.yaml").read_text("utf-8")
+    parsed = parse_taxonomy(text, base=folder)
+    assert list(parsed.dimensions) == list(DIMENSIONS)
+    assert parsed.version == load_taxonomy().version  # the text and the model file decide it
 
 
 @pytest.mark.parametrize(
@@ -259,6 +371,39 @@ def test_packaged_file_parses_from_its_text() -> None:
             "matches the empty text",
             4,
         ),
+        (
+            "gate: {patterns: [AI]}\ndimensions:\n  tools:\n    combinations: [[robot]]\n",
+            "tools.combinations: unknown concept 'robot'",
+            4,
+        ),
+        (
+            "gate: {patterns: [AI]}\nconcepts: [robot]\ndimensions: {tools: {patterns: [x]}}\n",
+            "concepts: expected a mapping",
+            2,
+        ),
+        (
+            "gate: {patterns: [AI]}\ndimensions: {tools: {patterns: [x]}}\nai_act:\n"
+            "  articles: {'4': {title: AI literacy, dimensions: [training]}}\n",
+            "unknown dimension 'training'",
+            4,
+        ),
+        (
+            "gate: {patterns: [AI]}\ndimensions: {tools: {patterns: [x]}}\nai_act:\n"
+            "  recitals: {'20-x': [collaboration]}\n",
+            "recitals 20-x: expected a number or range",
+            4,
+        ),
+        (
+            "gate: {patterns: [AI]}\ndimensions: {tools: {patterns: [x]}}\n"
+            "ai_act: {chapters: {}}\n",
+            "ai_act: unknown key 'chapters'",
+            3,
+        ),
+        (
+            "gate: {patterns: [AI]}\ndimensions: {tools: {patterns: [x]}}\nmodel: absent.json\n",
+            "model file not found",
+            3,
+        ),
     ],
 )
 def test_bad_file_raises_config_error_naming_file_line_and_problem(
@@ -307,8 +452,12 @@ def test_literal_prefilter_never_changes_a_result(taxonomy: Taxonomy) -> None:
         assert ai_terms(case["text"], plain) == ai_terms(case["text"], taxonomy), case["id"]
 
 
+def _run(case: dict[str, Any], taxonomy: Taxonomy) -> Tagging:
+    return tag_text(case["text"], taxonomy, context=case.get("context") or "")
+
+
 def test_tagging_a_5_kb_text_is_fast(taxonomy: Taxonomy) -> None:
-    text = " ".join(c["text"] for c in CASES if c["kind"] == "ai")[:5000]
+    text = " ".join(c["text"] for c in CASES if c["expect"])[:5000]
     tag(text, taxonomy)
     start = time.perf_counter()
     for _ in range(20):
@@ -317,55 +466,7 @@ def test_tagging_a_5_kb_text_is_fast(taxonomy: Taxonomy) -> None:
     assert per_call < 0.02  # measured well under 1 ms; this only catches runaway patterns
 
 
-# --------------------------------------------------------------------------- the case table
-
-
-def test_case_table_is_well_formed() -> None:
-    ids = [c["id"] for c in CASES]
-    assert len(ids) == len(set(ids))
-    assert len(CASES) >= 70
-    assert sum(c["kind"] == "not_ai" for c in CASES) >= 15
-    for case in CASES:
-        assert set(case) <= {"id", "kind", "text", "expect", "hints", "context", "note"}
-        assert case["kind"] in ("not_ai", "ai_no_dim", "ai")
-        assert set(case["expect"]) <= set(DIMENSIONS)
-        assert bool(case["expect"]) == (case["kind"] == "ai")
-
-
-def _run(case: dict[str, Any], taxonomy: Taxonomy) -> Tagging:
-    return tag_text(case["text"], taxonomy, case.get("hints", []), context=case.get("context", ""))
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] == "not_ai"], ids=lambda c: c["id"])
-def test_text_not_about_ai_gets_no_dimension(case: dict[str, Any], taxonomy: Taxonomy) -> None:
-    assert _run(case, taxonomy).dimensions == []
-
-
-# Floors sit one to two misses per dimension below the figures measured when they were set
-# (whole table micro P 0.97 / R 0.97; held-out AI Act sample with context P 0.94 / R 0.88, see
-# bench/tagging_report.py): a rule change that costs more than that fails here.
-@pytest.mark.parametrize(
-    ("selection", "precision", "recall", "per_dimension"),
-    [
-        ("all", 0.90, 0.90, 0.80),
-        ("held-out", 0.85, 0.80, None),
-    ],
-)
-def test_precision_and_recall_over_the_case_table(
-    taxonomy: Taxonomy,
-    selection: str,
-    precision: float,
-    recall: float,
-    per_dimension: float | None,
-) -> None:
-    cases = [c for c in CASES if selection == "all" or c["id"].startswith("sample-")]
-    scores = score((set(c["expect"]), set(_run(c, taxonomy).dimensions)) for c in cases)
-    assert scores["micro"].precision >= precision, scores["micro"]
-    assert scores["micro"].recall >= recall, scores["micro"]
-    if per_dimension is not None:
-        for key in DIMENSIONS:
-            assert scores[key].precision >= per_dimension, (key, scores[key])
-            assert scores[key].recall >= per_dimension, (key, scores[key])
+# --------------------------------------------------------------------------- scoring
 
 
 def test_score_counts_true_and_false_positives_and_misses() -> None:
