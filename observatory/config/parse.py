@@ -7,7 +7,7 @@ nothing else runs, and the database is not touched.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from observatory.config.settings import SETTINGS
 from observatory.errors import ConfigError
 
 _SETTING_NAMES = {s.name for s in SETTINGS}
+_NAMED_BY = {"sources": "id", "subscribers": "email", "milestones": "id"}  # entry -> its name
 
 
 def yaml_line(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
@@ -40,16 +41,31 @@ def yaml_line(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
     return line
 
 
-def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
-    """The data and the node tree (for line numbers) of a YAML text; ConfigError on bad syntax."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML (libyaml when present) that keeps dates as written: ``due: 2025-13-01`` is then
+    a clear error of the field, not a crash of the reader, and ``2025-08-02`` stays text."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if not tag.endswith(":timestamp")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """The data of a YAML text; ConfigError naming *path* and the line on bad syntax."""
     try:
-        return yaml.safe_load(text), yaml.compose(text)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(
             f"YAML syntax error: {problem}", path=path, line=mark.line + 1 if mark else None
         ) from None
+
+
+def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
+    """The data and the node tree (for line numbers) of a YAML text; ConfigError on bad syntax."""
+    return load_yaml(text, path), yaml.compose(text)
 
 
 def parse_config(text: str, path: str = "sources.yaml") -> Config:
@@ -59,7 +75,8 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(
-            "expected a mapping with 'sources', 'subscribers' and 'settings'", path=path
+            "expected a mapping with 'sources', 'subscribers', 'milestones' and 'settings'",
+            path=path,
         )
     unknown_settings = (
         set((data.get("settings") or {}).keys()) - _SETTING_NAMES
@@ -70,7 +87,7 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
         raise ConfigError(
             f"unknown setting {key!r}", path=path, line=yaml_line(tree, ("settings", key))
         )
-    for key in ("sources", "subscribers"):
+    for key in ("sources", "subscribers", "milestones"):
         if data.get(key) is None:
             data.pop(key, None)
     if data.get("settings") is None:
@@ -89,11 +106,10 @@ def _config_error(
     err = exc.errors()[0]
     loc = tuple(err["loc"])
     source_id = None
-    if len(loc) >= 2 and loc[0] in ("sources", "subscribers") and isinstance(loc[1], int):
+    if len(loc) >= 2 and loc[0] in _NAMED_BY and isinstance(loc[1], int):
         entries = data.get(loc[0]) or []
         if loc[1] < len(entries) and isinstance(entries[loc[1]], dict):
-            entry = entries[loc[1]]
-            source_id = entry.get("id") if loc[0] == "sources" else entry.get("email")
+            source_id = entries[loc[1]].get(_NAMED_BY[loc[0]])
     field = ".".join(str(p) for p in loc if not isinstance(p, int)) or "file"
     if err["type"] == "missing":
         message = f"missing required key {loc[-1]!r}"
@@ -102,8 +118,8 @@ def _config_error(
     else:
         message = str(err["msg"]).removeprefix("Value error, ")
         message = f"{field}: {message}"
-    if loc and loc[0] == "subscribers" and source_id:
-        message = f"subscriber {source_id}: {message}"
+    if loc and loc[0] in ("subscribers", "milestones") and source_id:
+        message = f"{loc[0][:-1]} {source_id}: {message}"
         source_id = None
     return ConfigError(message, path=path, source_id=source_id, line=yaml_line(tree, loc))
 
@@ -127,6 +143,29 @@ def _check_references(config: Config, tree: yaml.Node | None, path: str) -> None
                     path=path,
                     line=yaml_line(tree, ("subscribers", index, "sources")),
                 )
+    _check_milestones(config, set(seen), tree, path)
+
+
+def _check_milestones(config: Config, sources: set[str], tree: yaml.Node | None, path: str) -> None:
+    """Milestone ids are unique in the file and name only configured sources."""
+    first: dict[str, int] = {}
+    for index, milestone in enumerate(config.milestones):
+        where = ("milestones", index)
+        if milestone.id in first:
+            raise ConfigError(
+                f"milestone {milestone.id}: duplicate id "
+                f"(first at entry {first[milestone.id] + 1})",
+                path=path,
+                line=yaml_line(tree, where),
+            )
+        first[milestone.id] = index
+        unknown = [sid for sid in milestone.sources if sid not in sources]
+        if unknown:
+            raise ConfigError(
+                f"milestone {milestone.id}: milestones.sources: unknown source id {unknown[0]!r}",
+                path=path,
+                line=yaml_line(tree, (*where, "sources")),
+            )
 
 
 def load_config(path: str | Path) -> Config:

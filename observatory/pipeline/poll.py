@@ -1,4 +1,4 @@
-"""One poll of one source: fetch -> extract -> normalise -> diff -> tag -> store.
+"""One poll of one source: fetch -> extract -> normalise -> diff -> tag -> link -> store.
 
 (The steps are in ``observatory.pipeline.steps``; this module runs them and records outcomes.)
 
@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from observatory.config import Config, Settings, Source
 from observatory.errors import ExtractError, FetchError
 from observatory.fetch import Fetcher, FetchResult
+from observatory.milestones import Matcher, load_milestones
 from observatory.noise import drop_volatile, fingerprint
 from observatory.pipeline import steps
 from observatory.store.models import utcnow
@@ -65,6 +66,7 @@ class PollContext:
     settings: Settings
     taxonomy: Taxonomy
     now: Callable[[], datetime] = field(default=utcnow)
+    matcher: Matcher | None = None  # the milestones new changes are linked to (None: none)
 
 
 @dataclass
@@ -177,6 +179,7 @@ def _store(
         document_title=version.document.title,
         previous_snapshot_id=poll.prior.snapshot_id,
     )
+    links = steps.link_milestones(rows, poll.ctx.matcher)
     record = poll.record(outcome, result, learned=version.learned)
     change_ids = record_version(
         poll.ctx.engine,
@@ -185,6 +188,7 @@ def _store(
         document=version.document,
         fingerprint=version.fingerprint,
         rows=rows,
+        links=links,
     )
     return poll.result(record, change_ids)
 
@@ -209,7 +213,13 @@ async def check_sources(
     taxonomy = load_taxonomy(config.taxonomy_path)
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(config.settings)
-    ctx = PollContext(engine=engine, fetcher=fetcher, settings=config.settings, taxonomy=taxonomy)
+    ctx = PollContext(
+        engine=engine,
+        fetcher=fetcher,
+        settings=config.settings,
+        taxonomy=taxonomy,
+        matcher=Matcher(load_milestones(config)),
+    )
     limit = asyncio.Semaphore(config.settings.concurrency)
     priors = read_priors(engine, [s.id for s in sources])
 

@@ -23,6 +23,7 @@ from observatory.store.models import (
     ChangeDimension,
     ChangeRow,
     Check,
+    MilestoneLink,
     Snapshot,
     SourceState,
     VolatileBlock,
@@ -178,9 +179,11 @@ def record_version(
     document: Document,
     fingerprint: str,
     rows: Sequence[ChangeRow],
+    links: Sequence[Sequence[MilestoneLink]] = (),
 ) -> list[int]:
-    """A poll with a new version: snapshot, changes (*rows*, tagged already), their dimensions,
-    the check row and the source's state, in one transaction; returns the change ids."""
+    """A poll with a new version: snapshot, changes (*rows*, tagged already), their dimensions
+    and milestone links (*links*, one list per row), the check row and the source's state, in
+    one transaction; returns the change ids."""
     with Session(engine) as session:
         snapshot = store_snapshot(
             session,
@@ -192,13 +195,16 @@ def record_version(
         )
         assert snapshot.id is not None
         change_ids: list[int] = []
-        for row in rows:
+        for index, row in enumerate(rows):
             row.snapshot_id = snapshot.id
             session.add(row)
             session.flush()
             assert row.id is not None
             change_ids.append(row.id)
             session.add_all(ChangeDimension(change_id=row.id, dimension=d) for d in row.dimensions)
+            for link in links[index] if index < len(links) else ():
+                link.change_id = row.id
+                session.add(link)
         session.flush()
         conn = session.connection()
         _learn(conn, o)
