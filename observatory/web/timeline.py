@@ -31,12 +31,13 @@ def _x(day: date, start: date, end: date) -> float:
     return LEFT + (WIDTH - LEFT - RIGHT) * (day - start).days / span
 
 
-def _lanes(xs: Sequence[float]) -> list[int]:
-    """The first lane where each mark (in order of x) does not touch the one before it."""
+def _lanes(spans: Sequence[tuple[float, float]]) -> list[int]:
+    """For marks spanning (start x, due x), in order of due x: the first lane where each does
+    not touch the mark before it."""
     last: list[float] = []
     out = []
-    for x in xs:
-        lane = next((i for i, end in enumerate(last) if x - end >= GAP), len(last))
+    for start, x in spans:
+        lane = next((i for i, end in enumerate(last) if start - end >= GAP), len(last))
         if lane == len(last):
             last.append(x)
         last[lane] = x
@@ -90,7 +91,11 @@ def timeline(
     years = [v.due.year for v in ordered] + [today.year]
     start, end = date(min(years), 1, 1), date(max(years), 12, 31)
     xs = [_x(v.due, start, end) for v in ordered]
-    lanes = _lanes(xs)
+    starts = [
+        _x(max(_period_start(v.period), start), start, end) if v.period else x
+        for v, x in zip(ordered, xs, strict=True)
+    ]
+    lanes = _lanes(list(zip(starts, xs, strict=True)))
     height = TOP + LANE * (max(lanes, default=0) + 1) + 44
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
