@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.milestones.world import change_id, poll_v1_v2
+from tests.milestones.world import NEW_ITEM, change_id, poll_v1_v2
 from tests.sitesrv import FixtureSite
-
-NEW_ITEM = "New item: Guidelines for providers of general-purpose AI models"
 
 
 def test_a_new_feed_item_delivers_the_configured_milestone(

@@ -71,3 +71,6 @@ def poll_v1_v2(tmp_path: Path, site: FixtureSite, extra: str = MILESTONE) -> Sce
 def change_id(scenario: Scenario, title_start: str) -> int:
     changes = scenario.json("changes")
     return next(c["id"] for c in changes if c["title"].startswith(title_start))
+
+
+NEW_ITEM = "New item: Guidelines for providers of general-purpose AI models"
