@@ -7,7 +7,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 import click
 from rich import box
@@ -17,25 +17,15 @@ from rich.text import Text
 
 from observatory import dimensions
 from observatory.cli.context import State, handle_errors
-from observatory.errors import UsageError
-from observatory.milestones import STATUSES, MilestoneView
+from observatory.milestones import STATUSES, MilestoneView, parse_day
 
+FORMATS = ("table", "json", "ics")
 STATUS_STYLE = {
     "upcoming": "cyan",
     "due": "bold yellow",
     "overdue": "bold red",
     "delivered": "green",
 }
-
-
-def parse_day(value: str | None) -> date:
-    """``--as-of`` as a day (default: today in UTC)."""
-    if not value:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"--as-of: cannot read {value!r} as a day (use 2026-11-30)") from None
 
 
 @click.group(invoke_without_command=True)
@@ -54,13 +44,7 @@ def parse_day(value: str | None) -> date:
     help="Only milestones of this dimension (repeatable).",
 )
 @click.option("--as-of", "as_of", metavar="DATE", help="Statuses as on this day [default: today].")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "ics"]),
-    default="table",
-    show_default=True,
-)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option(
     "--relink",
     is_flag=True,

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from observatory.config import Milestone, parse_due
+from observatory.errors import UsageError
 from observatory.store.models import iso
 
 Status = Literal["upcoming", "due", "overdue", "delivered"]
@@ -66,6 +67,16 @@ class MilestoneView:
             if self.period
             else self.due.isoformat()
         )
+
+
+def parse_day(value: str | None, *, option: str = "--as-of") -> date:
+    """The day to compute statuses for: ``2026-11-30``, or today in UTC when not given."""
+    if not value:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{option}: cannot read {value!r} as a day (use 2026-11-30)") from None
 
 
 def status_on(due: date, delivered_at: date | None, as_of: date) -> Status:

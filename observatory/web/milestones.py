@@ -8,7 +8,7 @@ Every view takes the same filters: ``dimension`` and ``status`` (both repeatable
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -25,6 +25,7 @@ from observatory.milestones import (
     find,
     load_milestones,
     milestone_views,
+    parse_day,
     view_to_dict,
 )
 from observatory.web.pages import page
@@ -36,20 +37,11 @@ StatusKey = Literal[STATUSES]  # type: ignore[valid-type]
 DimensionKey = Literal[dimensions.KEYS]  # type: ignore[valid-type]
 
 
-def _day(value: str | None) -> date:
-    if not value:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"as_of: cannot read {value!r} as a day (use 2026-11-30)") from None
-
-
 def _views(
     request: Request, statuses: Sequence[str], wanted: Sequence[str], as_of: str | None
 ) -> tuple[list[MilestoneView], date]:
     registry: list[Milestone] = load_milestones(request.app.state.config)
-    day = _day(as_of)
+    day = parse_day(as_of, option="as_of")
     views = milestone_views(
         request.app.state.engine, registry, day, statuses=statuses, dimensions=wanted
     )
@@ -93,7 +85,7 @@ def milestone_page(request: Request, milestone_id: str) -> HTMLResponse:
         milestone = find(registry, milestone_id)
     except UsageError:
         raise HTTPException(404, f"no milestone {milestone_id!r}") from None
-    day = _day(request.query_params.get("as_of"))
+    day = parse_day(request.query_params.get("as_of"), option="as_of")
     view = milestone_views(request.app.state.engine, [milestone], day)[0]
     return page(request, "milestone.html.j2", v=view, m=milestone, day=day)
 
