@@ -8,8 +8,8 @@ evidence again. A milestone with ``sources`` links only to changes of those sour
 A link shows a delivery when the change is a new item of a listing or feed, or when its new text
 says that something was done ("published", "adopted", "entered into force", ...) and not that it
 will be ("will be published", "to be adopted", "not yet published"). Phrases and text are
-compared case-insensitively, with typographic dashes, quotes and hyphens made plain, on whole
-words.
+compared case-insensitively, with typographic dashes, quotes and hyphens made plain and
+"artificial intelligence" read as "AI", on whole words.
 """
 
 from __future__ import annotations
@@ -73,12 +73,15 @@ NOT_YET = frozenset(
     ]
 )
 _PLAIN = str.maketrans({c: " " for c in "\u2010\u2011\u2012\u2013\u2014\u2015-_/"} | {"’": "'"})
+_AI = re.compile(r"(?<!\w)artificial intelligence(?: \(ai\))?(?!\w)")
 _DELIVERY = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, DELIVERY_WORDS)) + r")(?!\w)")
 
 
 def plain(text: str) -> str:
-    """Lower-case text with dashes, hyphens and slashes as spaces and whitespace collapsed."""
-    return " ".join(text.casefold().translate(_PLAIN).split())
+    """Lower-case text with dashes, hyphens and slashes as spaces, whitespace collapsed, and
+    "artificial intelligence (AI)" written "ai" (EMA and the Commission use both forms)."""
+    flat = " ".join(text.casefold().translate(_PLAIN).split())
+    return _AI.sub("ai", flat)
 
 
 class ChangeLike(Protocol):
