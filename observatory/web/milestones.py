@@ -28,6 +28,7 @@ from observatory.milestones import (
     parse_day,
     view_to_dict,
 )
+from observatory.web.api import ErrorOut
 from observatory.web.pages import page
 from observatory.web.timeline import STATUS_COLOURS, timeline
 
@@ -128,7 +129,12 @@ class MilestoneOut(BaseModel):
     evidence: list[EvidenceOut]
 
 
-@router.get("/api/milestones", response_model=list[MilestoneOut], tags=["api"])
+@router.get(
+    "/api/milestones",
+    response_model=list[MilestoneOut],
+    tags=["api"],
+    responses={400: {"model": ErrorOut, "description": "as_of is not a day (e.g. 2026-02-31)."}},
+)
 def api_milestones(
     request: Request,
     status: Annotated[

@@ -14,8 +14,7 @@ import pytest
 from observatory.config import load_config
 from observatory.store.db import open_db
 from observatory.web import create_app
-from tests.fixtures.web.world import serving
-from tests.milestones.world import poll_v1_v2
+from tests.milestones.world import poll_v1_v2, serving
 from tests.sitesrv import FixtureSite
 from tests.web.test_browser import ARTIFACTS, browser  # noqa: F401 (the Chromium fixture)
 

@@ -14,8 +14,7 @@ import pytest
 from observatory.config import load_config
 from observatory.store.db import open_db
 from observatory.web import create_app
-from tests.fixtures.web.world import serving
-from tests.milestones.world import NEW_ITEM, Scenario, change_id, poll_v1_v2
+from tests.milestones.world import NEW_ITEM, Scenario, change_id, poll_v1_v2, serving
 from tests.sitesrv import FixtureSite
 
 

@@ -9,10 +9,16 @@ the milestone of the issue's example, configured in sources.yaml.
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from click.testing import CliRunner, Result
 
 from observatory.cli.main import main
@@ -74,3 +80,26 @@ def change_id(scenario: Scenario, title_start: str) -> int:
 
 
 NEW_ITEM = "New item: Guidelines for providers of general-purpose AI models"
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Run *app* with a real uvicorn on a free loopback port; yield its base URL. (As
+    tests/fixtures/web/world.py does; that module is a pytest plugin of the web tests, and
+    importing it here would keep pytest from rewriting its asserts.)"""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
