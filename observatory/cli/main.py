@@ -2,6 +2,7 @@
 
     poll.py    check, changes, sources, tag
     mail.py    digest, outbox
+    milestones.py  milestones (and its link, unlink)
     run.py     run (the service)
     serve.py   serve (the web views)
 
@@ -30,6 +31,7 @@ class _Commands(click.Group):
         "tag": "observatory.cli.poll:tag",
         "digest": "observatory.cli.mail:digest",
         "outbox": "observatory.cli.mail:outbox",
+        "milestones": "observatory.cli.milestones:milestones",
         "run": "observatory.cli.run:run",
         "serve": "observatory.cli.serve:serve",
     }

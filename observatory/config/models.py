@@ -1,4 +1,4 @@
-"""The typed configuration: sources, subscribers and the whole ``Config``, with validators.
+"""The typed configuration: sources, subscribers, milestones and the whole ``Config``.
 
 A model refuses unknown keys and bad values with a message that ``config.parse`` turns into a
 ``ConfigError`` naming the file, the line and the source.
@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from observatory import dimensions
 from observatory.config.base import Strict
-from observatory.config.schedules import check_timezone, parse_schedule
+from observatory.config.schedules import check_timezone, parse_due, parse_schedule
 from observatory.config.settings import Settings
 from observatory.errors import NotFoundError
 
@@ -117,6 +118,30 @@ DigestSchedule = Annotated[str, AfterValidator(_keeping(parse_schedule))]
 TimeZone = Annotated[str, AfterValidator(check_timezone)]
 
 
+def _as_text(value: object) -> object:
+    """YAML reads ``due: 2025-08-02`` as a date and ``due: 2028`` as a number: keep the text."""
+    if isinstance(value, date) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value.isoformat() if isinstance(value, date) else str(value)
+    return value
+
+
+def _check_day(v: str) -> str:
+    if parse_due(v)[1] is not None:
+        raise ValueError(f"invalid date {v!r} (use a day: 2025-07-18)")
+    return v
+
+
+def _check_phrases(phrases: list[str]) -> list[str]:
+    if not phrases or any(not p.strip() for p in phrases):
+        raise ValueError("give at least one phrase, none of them empty")
+    return phrases
+
+
+Due = Annotated[str, BeforeValidator(_as_text), AfterValidator(_keeping(parse_due))]
+Day = Annotated[str, BeforeValidator(_as_text), AfterValidator(_check_day)]
+Text = Annotated[str, Field(min_length=1)]
+
+
 class Source(Strict):
     id: SourceId
     url: HttpUrl
@@ -162,9 +187,26 @@ class Subscriber(Strict):
     timezone: TimeZone | None = None
 
 
+class Milestone(Strict):
+    """An expected deliverable: what, who, by when, on what basis, and how to recognise it."""
+
+    id: SourceId
+    title: Text
+    owner: Text
+    due: Due  # 2025-08-02, 2026-Q1, 2024-H2 or 2028 (a period is due on its last day)
+    basis: Text
+    dimensions: Annotated[DimensionKeys, Field(min_length=1)]
+    match: Annotated[list[str], AfterValidator(_check_phrases)]
+    sources: list[SourceId] = Field(default_factory=list)
+    link: HttpUrl | None = None
+    quote: str | None = None  # the basis, verbatim
+    delivered: Day | None = None  # delivered on this day, known outside the change history
+
+
 class Config(Strict):
     sources: list[Source] = Field(default_factory=list)
     subscribers: list[Subscriber] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
     settings: Settings = Field(default_factory=Settings)
     path: str | None = None
 

@@ -18,6 +18,7 @@ from observatory.config.yamlfile import read_text, read_yaml, yaml_line
 from observatory.errors import ConfigError
 
 _SETTING_NAMES = {s.name for s in SETTINGS}
+_NAMED_BY = {"sources": "id", "subscribers": "email", "milestones": "id"}  # entry -> its name
 
 
 def parse_config(text: str, path: str = "sources.yaml") -> Config:
@@ -27,7 +28,8 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(
-            "expected a mapping with 'sources', 'subscribers' and 'settings'", path=path
+            "expected a mapping with 'sources', 'subscribers', 'milestones' and 'settings'",
+            path=path,
         )
     unknown_settings = (
         set((data.get("settings") or {}).keys()) - _SETTING_NAMES
@@ -38,7 +40,7 @@ def parse_config(text: str, path: str = "sources.yaml") -> Config:
         raise ConfigError(
             f"unknown setting {key!r}", path=path, line=yaml_line(tree, ("settings", key))
         )
-    for key in ("sources", "subscribers"):
+    for key in ("sources", "subscribers", "milestones"):
         if data.get(key) is None:
             data.pop(key, None)
     if data.get("settings") is None:
@@ -57,11 +59,10 @@ def _config_error(
     err = exc.errors()[0]
     loc = tuple(err["loc"])
     source_id = None
-    if len(loc) >= 2 and loc[0] in ("sources", "subscribers") and isinstance(loc[1], int):
+    if len(loc) >= 2 and loc[0] in _NAMED_BY and isinstance(loc[1], int):
         entries = data.get(loc[0]) or []
         if loc[1] < len(entries) and isinstance(entries[loc[1]], dict):
-            entry = entries[loc[1]]
-            source_id = entry.get("id") if loc[0] == "sources" else entry.get("email")
+            source_id = entries[loc[1]].get(_NAMED_BY[loc[0]])
     field = ".".join(str(p) for p in loc if not isinstance(p, int)) or "file"
     if err["type"] == "missing":
         message = f"missing required key {loc[-1]!r}"
@@ -70,8 +71,8 @@ def _config_error(
     else:
         message = str(err["msg"]).removeprefix("Value error, ")
         message = f"{field}: {message}"
-    if loc and loc[0] == "subscribers" and source_id:
-        message = f"subscriber {source_id}: {message}"
+    if loc and loc[0] in ("subscribers", "milestones") and source_id:
+        message = f"{loc[0][:-1]} {source_id}: {message}"
         source_id = None
     return ConfigError(message, path=path, source_id=source_id, line=yaml_line(tree, loc))
 
@@ -95,6 +96,29 @@ def _check_references(config: Config, tree: yaml.Node | None, path: str) -> None
                     path=path,
                     line=yaml_line(tree, ("subscribers", index, "sources")),
                 )
+    _check_milestones(config, set(seen), tree, path)
+
+
+def _check_milestones(config: Config, sources: set[str], tree: yaml.Node | None, path: str) -> None:
+    """Milestone ids are unique in the file and name only configured sources."""
+    first: dict[str, int] = {}
+    for index, milestone in enumerate(config.milestones):
+        where = ("milestones", index)
+        if milestone.id in first:
+            raise ConfigError(
+                f"milestone {milestone.id}: duplicate id "
+                f"(first at entry {first[milestone.id] + 1})",
+                path=path,
+                line=yaml_line(tree, where),
+            )
+        first[milestone.id] = index
+        unknown = [sid for sid in milestone.sources if sid not in sources]
+        if unknown:
+            raise ConfigError(
+                f"milestone {milestone.id}: milestones.sources: unknown source id {unknown[0]!r}",
+                path=path,
+                line=yaml_line(tree, (*where, "sources")),
+            )
 
 
 def load_config(path: str | Path) -> Config:

@@ -1,15 +1,19 @@
-"""Digest cadences: ``daily 07:00``, ``weekly mon 07:00`` or a five-field cron, in a time zone.
+"""Digest cadences: ``daily 07:00``, ``weekly mon 07:00`` or a five-field cron, in a time zone;
+and the due dates of milestones (a day, a quarter, a half-year or a year).
 
 ``parse_schedule`` validates the text (config validation calls it) and ``next_due`` says when a
 schedule fires next after a given instant; the service uses it to run digests on time. Times are
 wall-clock times in the subscriber's zone, so ``daily 07:00`` stays 07:00 across DST changes.
+``parse_due`` reads ``2025-08-02``, ``2026-Q1``, ``2024-H2`` or ``2028``: a period is due on its
+last day.
 """
 
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +21,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAILY = re.compile(r"^daily\s+(\d{1,2}):(\d{2})$")
 _WEEKLY = re.compile(r"^weekly\s+([a-z]{3})\w*\s+(\d{1,2}):(\d{2})$")
+_DUE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2})|-Q([1-4])|-H([12]))?$")
 
 
 @dataclass(frozen=True)
@@ -108,3 +113,23 @@ def next_due(schedule: Schedule, after: datetime) -> datetime:
     if fire is None:  # a cron that can never fire again (e.g. Feb 30) - config rejects most
         raise ValueError(f"schedule {schedule.text!r} never fires")
     return fire.astimezone(UTC)
+
+
+def parse_due(text: str) -> tuple[date, str | None]:
+    """A milestone's due text -> (the day it is due, the period or None for a plain day).
+
+    ``2025-08-02`` is that day; ``2026-Q1``, ``2024-H2`` and ``2028`` are due on the last day of
+    the quarter, half-year or year (the period is returned so that outputs can say so).
+    """
+    match = _DUE.match(str(text).strip())
+    if not match:
+        raise ValueError(f"invalid due {text!r} (use 2025-08-02, 2026-Q1, 2024-H2 or 2028)")
+    year = int(match.group(1))
+    if match.group(2):
+        try:
+            return date(year, int(match.group(2)), int(match.group(3))), None
+        except ValueError:
+            raise ValueError(f"invalid due {text!r}: no such day") from None
+    quarter, half = match.group(4), match.group(5)
+    last_month = int(quarter) * 3 if quarter else int(half) * 6 if half else 12
+    return date(year, last_month, monthrange(year, last_month)[1]), str(text).strip()

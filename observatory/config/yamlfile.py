@@ -8,7 +8,7 @@ wins) are refused with a ``ConfigError`` naming the file and the line, before an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -33,6 +33,21 @@ def read_text(path: Path) -> str:
         raise ConfigError(f"cannot read file: {exc}", path=str(path)) from None
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML (libyaml when present) that keeps dates as written: ``due: 2025-13-01`` is then
+    a clear error of the field, not a crash of the reader, and ``2025-08-02`` stays text."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if not tag.endswith(":timestamp")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """The data of a YAML text (checked as ``read_yaml`` checks it)."""
+    return read_yaml(text, path)[0]
+
+
 def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
     """The data and the node tree (for line numbers) of a YAML text; ConfigError on bad syntax,
     too deep a nesting or a duplicate key."""
@@ -40,7 +55,7 @@ def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
         _check_depth(text, path)
         tree = yaml.compose(text)
         _check_duplicates(tree, path)
-        return yaml.safe_load(text), tree
+        return yaml.load(text, Loader=_Loader), tree
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

@@ -1,7 +1,8 @@
 """Pending changes per subscriber -> the digest they should get now. Pure.
 
 ``compose_digest`` decides whether a subscriber has news (changes not yet sent to them, a
-source that started failing, or one that recovered since their last digest) and gathers it,
+source that started failing, one that recovered, or a milestone delivered since their last
+digest; a milestone merely coming due is shown but sends nothing alone) and gathers it,
 grouped by the first dimension they follow. A change about AI that the tagger filed under no
 dimension ("unfiled") goes to everyone who follows dimensions, in a group of its own: a miss of
 the tagger is then noise a reader can see, not a change they never receive.
@@ -20,6 +21,7 @@ from typing import Any
 
 from observatory import dimensions
 from observatory.config import Subscriber
+from observatory.digest.milestones import MilestoneNews
 from observatory.store.models import SourceState, iso
 
 
@@ -51,6 +53,7 @@ class Digest:
     recovered: list[SourceNotice]
     source_names: Mapping[str, str]
     source_status: dict[str, str | None] = field(default_factory=dict)
+    milestones: MilestoneNews | None = None
 
     @cached_property
     def change_ids(self) -> list[int]:
@@ -112,11 +115,13 @@ def compose_digest(
     *,
     timezone: str,
     now: datetime | None = None,
+    milestones: MilestoneNews | None = None,
 ) -> Digest | None:
     """The digest *subscriber* should get now, or None when nothing is new for them.
 
     *changes* are the changes not yet sent to them (``change_to_dict`` form); *previous_status*
-    is the ``source_status`` of their last pending or sent digest (None if there was none).
+    is the ``source_status`` of their last pending or sent digest (None if there was none);
+    *milestones* their milestones section (``observatory.digest.milestones``).
     """
     followed = set(subscriber.sources) if subscriber.sources else None
     current = _status(states, followed)
@@ -137,7 +142,7 @@ def compose_digest(
             status[sid] = None
             if previous.get(sid):
                 recovered.append(SourceNotice(sid, state.name or sid, state.url, None, None, True))
-    if not mine and not recovered and not any(n.news for n in failing):
+    if not _is_news(mine, recovered, failing, milestones):
         return None
     names = {s.id: s.name or s.id for s in current.values()}
     return Digest(
@@ -150,7 +155,19 @@ def compose_digest(
         recovered,
         names,
         status,
+        milestones,
     )
+
+
+def _is_news(
+    mine: Sequence[object],
+    recovered: Sequence[SourceNotice],
+    failing: Sequence[SourceNotice],
+    milestones: MilestoneNews | None,
+) -> bool:
+    """Changes, a recovery, a new failure or a delivered milestone: reasons to send a digest."""
+    delivered = bool(milestones and milestones.delivered)
+    return bool(mine or recovered or delivered or any(n.news for n in failing))
 
 
 def subject_of(digest: Digest) -> str:
@@ -164,4 +181,7 @@ def subject_of(digest: Digest) -> str:
         parts.append(f"{new_failures} source{'s' if new_failures != 1 else ''} failing")
     if digest.recovered:
         parts.append(f"{len(digest.recovered)} recovered")
+    delivered = len(digest.milestones.delivered) if digest.milestones else 0
+    if delivered:
+        parts.append(f"{delivered} milestone{'s' if delivered != 1 else ''} delivered")
     return "Observatory: " + "; ".join(parts)

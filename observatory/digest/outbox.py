@@ -55,6 +55,7 @@ def store_digest(
         created_at=now,
         change_ids=digest.change_ids,
         source_status=digest.source_status,
+        milestones=digest.milestones.state() if digest.milestones else None,
     )
     with Session(engine, expire_on_commit=False) as session:
         try:

@@ -21,7 +21,9 @@ from sqlmodel import Session, col, select
 
 from observatory.config import Config, Subscriber
 from observatory.digest.compose import READING_ORDER, Digest, compose_digest, unfiled
+from observatory.digest.milestones import milestone_news
 from observatory.errors import UsageError
+from observatory.milestones import load_milestones, milestone_views
 from observatory.store.changes import change_to_dict
 from observatory.store.models import ChangeRow, OutboxChange, OutboxMessage, iso, utcnow
 from observatory.store.sources import source_states
@@ -56,12 +58,20 @@ def iter_digests(
     history = read_history(engine, [s.email for s in subscribers], now)
     states = source_states(engine, config)
     pools = _Pools(history.candidates)
+    milestones = milestone_views(engine, load_milestones(config), now.date())
     for sub in subscribers:
         since = iso(history.starts[sub.email]) or ""
         taken = history.claimed[sub.email]
         pool = pools.for_subscriber(sub)
         if taken or since > pools.earliest:
             pool = [c for c in pool if c["id"] not in taken and c["detected_at"] >= since]
+        last = history.last_at.get(sub.email)
+        news = milestone_news(
+            sub,
+            milestones,
+            history.told.get(sub.email),
+            (last or now - FIRST_DIGEST_LOOKBACK).date(),
+        )
         digest = compose_digest(
             sub,
             pool,
@@ -69,6 +79,7 @@ def iter_digests(
             history.previous.get(sub.email),
             timezone=sub.timezone or config.settings.timezone,
             now=now,
+            milestones=news,
         )
         if digest is not None:
             yield digest  # one at a time: a digest shares the change dicts, never copies them
@@ -82,6 +93,8 @@ class History:
     previous: dict[str, dict[str, str | None]]  # email -> source_status of the last digest
     candidates: list[dict[str, Any]]  # change dicts detected since the earliest start
     claimed: dict[str, set[int]]  # email -> ids of changes their messages already carry
+    last_at: dict[str, datetime]  # email -> when their last pending or sent digest was made
+    told: dict[str, dict[str, list[str]] | None]  # email -> its milestones (None: before 0006)
 
 
 def read_history(engine: Engine, emails: Sequence[str], now: datetime) -> History:
@@ -98,14 +111,14 @@ def read_history(engine: Engine, emails: Sequence[str], now: datetime) -> Histor
             .where(OutboxMessage.state != "failed")
             .group_by(OutboxMessage.subscriber)
         )
-        previous = {
-            m.subscriber: m.source_status
-            for m in session.exec(
+        latest = list(
+            session.exec(
                 select(OutboxMessage)
                 .where(col(OutboxMessage.id).in_(latest_ids))
                 .where(col(OutboxMessage.subscriber).in_(emails))
             )
-        }
+        )
+        previous = {m.subscriber: m.source_status for m in latest}
         starts = {e: first.get(e, now) - FIRST_DIGEST_LOOKBACK for e in emails}
         rows = session.exec(
             select(ChangeRow)
@@ -121,7 +134,9 @@ def read_history(engine: Engine, emails: Sequence[str], now: datetime) -> Histor
                 .where(col(OutboxChange.subscriber).in_(emails))
             ):
                 claimed[email].add(change_id)
-    return History(starts, previous, candidates, claimed)
+    last_at = {m.subscriber: m.created_at for m in latest}
+    told = {m.subscriber: m.milestones for m in latest}
+    return History(starts, previous, candidates, claimed, last_at, told)
 
 
 class _Pools:

@@ -172,6 +172,8 @@ def render_digest(
         "dimension_labels": dimensions.LABELS,
         "base_url": base,
         "web_link": (lambda change: f"{base}/changes/{change['id']}") if base else None,
+        "milestones": digest.milestones,
+        "milestone_link": (lambda v: f"{base}/milestones/{v.milestone.id}") if base else None,
         "when": lambda value: local_time(value, tz),
         "generated": local_time(digest.generated_at, tz),
     }

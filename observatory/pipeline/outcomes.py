@@ -67,6 +67,7 @@ class Store:
             document_title=self.version.document.title,
             previous_snapshot_id=poll.prior.snapshot_id,
         )
+        links = steps.link_milestones(rows, poll.ctx.matcher)
         record = poll.record(self.outcome, self.result, learned=self.version.learned)
         change_ids = record_version(
             poll.ctx.engine,
@@ -76,6 +77,7 @@ class Store:
             fingerprint=self.version.fingerprint,
             rows=rows,
             expected_snapshot_id=poll.prior.snapshot_id,
+            links=links,
         )
         return poll.result(record, change_ids)
 

@@ -1,4 +1,4 @@
-"""One poll of one source: claim -> fetch -> extract -> normalise -> diff -> tag -> store.
+"""One poll of one source: claim -> fetch -> extract -> normalise -> diff -> tag -> link -> store.
 
 ``check_source()`` is the function that the CLI, the scheduler and the tests all call. It runs
 the named steps of ``pipeline.steps`` and ends in one of the outcomes of ``pipeline.outcomes``,
@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from observatory.config import Config, Settings, Source
 from observatory.errors import ExtractError, FetchError, SupersededError
 from observatory.fetch import Fetcher, FetchResult
+from observatory.milestones import Matcher, load_milestones
 from observatory.pipeline import outcomes, steps
 from observatory.store import claims
 from observatory.store.db import database_fault
@@ -74,6 +75,7 @@ class PollContext:
     settings: Settings
     taxonomy: Taxonomy
     now: Callable[[], datetime] = field(default=utcnow)
+    matcher: Matcher | None = None  # the milestones new changes are linked to (None: none)
 
 
 @dataclass
@@ -239,7 +241,13 @@ async def check_sources(
     taxonomy = load_taxonomy(config.taxonomy_path)
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(config.settings)
-    ctx = PollContext(engine=engine, fetcher=fetcher, settings=config.settings, taxonomy=taxonomy)
+    ctx = PollContext(
+        engine=engine,
+        fetcher=fetcher,
+        settings=config.settings,
+        taxonomy=taxonomy,
+        matcher=Matcher(load_milestones(config)),
+    )
     limit = asyncio.Semaphore(config.settings.concurrency)
     priors = read_priors(engine, [s.id for s in sources])
 

@@ -1,7 +1,8 @@
-"""The steps of a poll between fetch and store: fetch, extract, compare, tag.
+"""The steps of a poll between fetch and store: fetch, extract, compare, tag, link.
 
 Each takes values and returns values; I/O comes in through the ``Poll`` (its fetcher and
-engine). Tagging is pure and runs here, before the one transaction that records the poll.
+engine). Tagging and linking to milestones are pure and run here, before the one transaction
+that records the poll.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from observatory.document import Document
 from observatory.errors import ExtractError, FetchError
 from observatory.extract import extract
 from observatory.fetch import FetchResult
+from observatory.milestones import Matcher, link_rows
 from observatory.noise import drop_volatile, fingerprint, volatile_keys
-from observatory.store.models import ChangeRow
+from observatory.store.models import ChangeRow, MilestoneLink
 from observatory.store.polls import previous_document
 from observatory.tagging import Tagging, Taxonomy, tag_text
 
@@ -161,6 +163,15 @@ def tag_change(
     gate and locate the AI Act's own text (a paragraph of it need not say "AI" itself)."""
     text = "\n".join([*added, *removed])
     return tag_text(text, taxonomy, hints=hints, context="\n".join([document_title, location]))
+
+
+def link_milestones(
+    rows: Sequence[ChangeRow], matcher: Matcher | None
+) -> list[list[MilestoneLink]]:
+    """The milestone links of each row (pure: the change ids are set when they are stored)."""
+    if matcher is None:
+        return [[] for _ in rows]
+    return [link_rows(matcher.match(row)) for row in rows]
 
 
 def _change_row(

@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from observatory.config import Config, Source
 from observatory.errors import NotFoundError
 from observatory.fetch import Fetcher
+from observatory.milestones import Matcher, load_milestones
 from observatory.pipeline import NOT_RECORDED, CheckResult, PollContext, check_source
 from observatory.service import logs
 from observatory.service.mailer import DigestJobs
@@ -96,6 +97,8 @@ class ServiceScheduler:
             taxonomy = load_taxonomy(config.taxonomy_path)
             self._ctx = PollContext(self.engine, fetcher, config.settings, taxonomy, self.now)
             self._limit = asyncio.Semaphore(config.settings.concurrency)
+        if self._ctx is not None:  # milestones may change on reload
+            self._ctx.matcher = Matcher(load_milestones(config))
         old = {s.id: s for s in previous.sources if s.enabled} if previous else {}
         new = {s.id: s for s in config.sources if s.enabled}
         self.config = config

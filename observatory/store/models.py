@@ -8,6 +8,7 @@
                        dimensions, evidence, about_ai, and tagged_with: the taxonomy version)
     change_dimensions  (change, dimension) pairs, for fast filtering by dimension
     volatile_blocks    blocks found to differ between two back-to-back fetches of a source
+    milestone_links    evidence that a change delivered (or mentions) a milestone
 
 Times are timezone-aware UTC and printed as ISO 8601 with ``Z``.
 """
@@ -171,7 +172,8 @@ class VolatileBlock(SQLModel, table=True):
 # Digest delivery (observatory.outbox, observatory.mail):
 #     outbox          one row per digest message: the exact bytes sent, its Message-ID, its state
 #                     (pending | sent | failed), attempts and last error; ``source_status`` is what
-#                     the digest told about failing sources (source id -> error_since or null)
+#                     the digest told about failing sources (source id -> error_since or null),
+#                     ``milestones`` what it told about milestones due and delivered
 #     outbox_changes  which changes a pending or sent message carries; unique per (subscriber,
 #                     change), so a change reaches each subscriber in exactly one digest
 
@@ -196,6 +198,9 @@ class OutboxMessage(SQLModel, table=True):
     )
     claimed_by: str | None = None  # the process sending the message now
     claimed_until: datetime | None = When(default=None)
+    # what the digest said of milestones: {"due": [...], "delivered": [...], "known": [...]}
+    # ("known": every milestone delivered then, so the next "delivered since" is exact)
+    milestones: dict[str, list[str]] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class OutboxChange(SQLModel, table=True):
@@ -237,3 +242,24 @@ class DigestRun(SQLModel, table=True):
     subscriber: str = Field(primary_key=True)
     last_due_at: datetime = When()
     last_run_at: datetime = When()
+
+
+# Milestones (observatory.milestones): the registry lives in YAML, its evidence here.
+#     milestone_links  (milestone, change) pairs: the phrases of the milestone the change added,
+#                      the signs of delivery in it ("new item", "published", ...), and the state:
+#                      auto (found by matching), confirmed or rejected (by an analyst; kept when
+#                      the links are computed again)
+
+
+class MilestoneLink(SQLModel, table=True):
+    __tablename__ = "milestone_links"
+    __table_args__ = (Index("ix_milestone_links_change", "change_id"),)
+
+    milestone_id: str = Field(primary_key=True)
+    change_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("changes.id", ondelete="CASCADE"), primary_key=True)
+    )
+    state: str = "auto"  # auto | confirmed | rejected
+    matched: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    delivery: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    linked_at: datetime = When()

@@ -23,6 +23,7 @@ from observatory.store.models import (
     ChangeDimension,
     ChangeRow,
     Check,
+    MilestoneLink,
     Snapshot,
     SourceState,
     VolatileBlock,
@@ -179,11 +180,13 @@ def record_version(
     fingerprint: str,
     rows: Sequence[ChangeRow],
     expected_snapshot_id: int | None,
+    links: Sequence[Sequence[MilestoneLink]] = (),
 ) -> list[int]:
-    """A poll with a new version: snapshot, changes (*rows*, tagged already), their dimensions,
-    the check row and the source's state, in one transaction; returns the change ids. Fenced:
-    it commits only if the source's last snapshot is still *expected_snapshot_id*, else
-    ``SupersededError`` and nothing is written (a late poll never records a change twice)."""
+    """A poll with a new version: snapshot, changes (*rows*, tagged already), their dimensions
+    and milestone links (*links*, one list per row), the check row and the source's state, in
+    one transaction; returns the change ids. Fenced: it commits only if the source's last
+    snapshot is still *expected_snapshot_id*, else ``SupersededError`` and nothing is written
+    (a late poll never records a change twice)."""
     with Session(engine) as session:
         snapshot = store_snapshot(
             session,
@@ -194,7 +197,7 @@ def record_version(
             fetched_at=o.started_at,
         )
         assert snapshot.id is not None
-        change_ids = _add_changes(session, snapshot.id, rows)
+        change_ids = _add_changes(session, snapshot.id, rows, links)
         conn = session.connection()
         _learn(conn, o)
         conn.execute(
@@ -215,16 +218,25 @@ def record_version(
     return change_ids
 
 
-def _add_changes(session: Session, snapshot_id: int, rows: Sequence[ChangeRow]) -> list[int]:
-    """The change rows of a new snapshot and their (change, dimension) rows; the ids."""
+def _add_changes(
+    session: Session,
+    snapshot_id: int,
+    rows: Sequence[ChangeRow],
+    links: Sequence[Sequence[MilestoneLink]],
+) -> list[int]:
+    """The change rows of a new snapshot, their (change, dimension) rows and their milestone
+    links; the ids."""
     change_ids: list[int] = []
-    for row in rows:
+    for index, row in enumerate(rows):
         row.snapshot_id = snapshot_id
         session.add(row)
         session.flush()
         assert row.id is not None
         change_ids.append(row.id)
         session.add_all(ChangeDimension(change_id=row.id, dimension=d) for d in row.dimensions)
+        for link in links[index] if index < len(links) else ():
+            link.change_id = row.id
+            session.add(link)
     session.flush()
     return change_ids
 

@@ -3,9 +3,9 @@
     create_app(config, engine) -> FastAPI     served by ``observatory serve`` (and ``run``)
 
 Modules: ``app`` (wiring, templates, errors), ``security`` (methods, token, headers), ``filters``
-(the query parameters), ``data`` (queries), ``pages``, ``api``, ``feeds``, ``docs`` (routes),
-``render`` and ``charts`` (HTML and SVG helpers); ``health`` (/healthz, /metrics) belongs to the
-service side.
+(the query parameters), ``data`` (queries), ``pages``, ``api``, ``feeds``, ``docs``,
+``milestones`` (routes), ``render``, ``charts`` and ``timeline`` (HTML and SVG helpers);
+``health`` (/healthz, /metrics) belongs to the service side.
 """
 
 from __future__ import annotations

@@ -57,9 +57,10 @@ def create_app(config: Config, engine: Engine, *, scheduler_status: Any | None =
     app.state.fts = search.has_fts(engine)
     app.state.cache = {}
 
-    from observatory.web import api, docs, feeds, pages
+    from observatory.web import api, docs, feeds, milestones, pages
 
     app.include_router(pages.router)
+    app.include_router(milestones.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(docs.router)
@@ -109,7 +110,9 @@ def _first_error(exc: RequestValidationError) -> str:
 
 
 def error_response(request: Request, status: int, message: str) -> Response:
-    if request.url.path.startswith(API_PREFIX) or request.url.path.endswith((".csv", ".atom")):
+    if request.url.path.startswith(API_PREFIX) or request.url.path.endswith(
+        (".csv", ".atom", ".ics")
+    ):
         return JSONResponse({"detail": message}, status_code=status)
     env: jinja2.Environment = request.app.state.env
     html = env.get_template("web/error.html.j2").render(

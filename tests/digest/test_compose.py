@@ -261,7 +261,11 @@ def test_failure_and_recovery_notices(world: tuple[Engine, Config]) -> None:
     assert [n.news for n in digest.failing] == [False]
     # recovery is news
     set_source(engine, "ai-office", "ok")
-    digests = by_email(prepare_digests(engine, config, subscriber="guidance@example.org"))
+    # (a day after the first digest: no milestone of the registry was delivered in between)
+    later = NOW + timedelta(days=1)
+    digests = by_email(
+        prepare_digests(engine, config, subscriber="guidance@example.org", now=later)
+    )
     rendered = render_digest(digests["guidance@example.org"], make_environment())
     assert rendered.subject == "Observatory: 1 recovered"
     assert "recovered" in rendered.text
