@@ -243,15 +243,16 @@ def deliver_pending(
     read again: only a message still pending after the claim is sent."""
     courier = _Courier(engine, settings, context, sleep)
     messages = pending_ids(engine, subscriber)  # one message in memory at a time
+    me = claims.new_holder()
     try:
         for index, (row_id, _) in enumerate(messages):
-            if claims.take(engine, OUTBOX, row_id, now=utcnow(), ttl=SEND_CLAIM) is not None:
+            if claims.take(engine, OUTBOX, row_id, now=utcnow(), ttl=SEND_CLAIM, holder=me):
                 continue  # another sender has it
             try:
                 message = load_pending(engine, row_id)
                 delivered = message is None or courier.deliver(message)
             finally:
-                claims.give_back(engine, OUTBOX, row_id)
+                claims.give_back(engine, OUTBOX, row_id, holder=me)
             if not delivered:
                 courier.report.pending += [mid for _, mid in messages[index:]]
                 break

@@ -21,10 +21,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -75,6 +75,9 @@ class PollContext:
     settings: Settings
     taxonomy: Taxonomy
     now: Callable[[], datetime] = field(default=utcnow)
+    # runs the CPU-heavy steps (extraction, parsing, diff): a thread by default; the service
+    # passes a process pool, so a huge page never holds the event loop's interpreter lock
+    offload: Callable[..., Awaitable[Any]] = field(default=asyncio.to_thread)
     matcher: Matcher | None = None  # the milestones new changes are linked to (None: none)
 
 
@@ -135,9 +138,10 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
     Never raises for what the source or the database does; cancellation propagates."""
     started_at, t0 = ctx.now(), time.monotonic()
     ttl = timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
+    me = claims.new_holder()
     try:
         holder = await asyncio.to_thread(
-            claims.take, ctx.engine, SOURCES, source.id, now=started_at, ttl=ttl
+            claims.take, ctx.engine, SOURCES, source.id, now=started_at, ttl=ttl, holder=me
         )
     except SQLAlchemyError as exc:
         return _unrecorded(source.id, t0, exc)
@@ -151,7 +155,7 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
     except SQLAlchemyError as exc:
         return _unrecorded(source.id, t0, exc)
     finally:
-        await _release(ctx, source.id)
+        await _release(ctx, source.id, me)
 
 
 async def _examine_within_deadline(poll: Poll) -> outcomes.Outcome:
@@ -216,9 +220,10 @@ def _unrecorded(source_id: str, t0: float, exc: SQLAlchemyError) -> CheckResult:
     )
 
 
-async def _release(ctx: PollContext, source_id: str) -> None:
+async def _release(ctx: PollContext, source_id: str, holder: str) -> None:
+    give_back = claims.give_back
     with contextlib.suppress(SQLAlchemyError, asyncio.CancelledError):  # it expires by itself
-        await asyncio.shield(asyncio.to_thread(claims.give_back, ctx.engine, SOURCES, source_id))
+        await asyncio.shield(asyncio.to_thread(give_back, ctx.engine, SOURCES, source_id, holder))
 
 
 # --- many sources ----------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from observatory.fetch import FetchResult
 from observatory.milestones import Matcher, link_rows
 from observatory.noise import drop_volatile, fingerprint, volatile_keys
 from observatory.store.models import ChangeRow, MilestoneLink
-from observatory.store.polls import previous_document
+from observatory.store.polls import previous_blob
+from observatory.store.snapshots import document_of
 from observatory.tagging import Tagging, Taxonomy, tag_text
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ async def extract_document(poll: Poll, result: FetchResult) -> tuple[Document, s
     keeps answering during a big page."""
     if not result.body.strip():
         raise ExtractError("empty body", source_id=poll.source.id)
-    return await asyncio.to_thread(_read, poll.source, result, poll.ctx.settings, poll.volatile)
+    return await poll.ctx.offload(_read, poll.source, result, poll.ctx.settings, poll.volatile)
 
 
 def _read(
@@ -91,26 +92,29 @@ def _read(
 
 async def compare(poll: Poll, document: Document, new_print: str) -> Version:
     """Diff against the last version; when something changed, fetch again at once (if allowed)
-    and leave out the blocks that differ between the two fetches (volatile content). The
-    reading and diffing run in a worker thread."""
+    and leave out the blocks that differ between the two fetches (volatile content). The stored
+    version is read in a thread; parsing and diffing are offloaded (a worker process under the
+    service, a thread elsewhere)."""
     assert poll.prior.snapshot_id is not None
     engine, snapshot_id, volatile = poll.ctx.engine, poll.prior.snapshot_id, poll.volatile
-    old = await asyncio.to_thread(
-        lambda: drop_volatile(previous_document(engine, snapshot_id), volatile)
-    )
-    changes = await asyncio.to_thread(diff_documents, old, document)
+    stored = await asyncio.to_thread(previous_blob, engine, snapshot_id)
+    changes = await poll.ctx.offload(_diff_stored, stored, document, volatile)
     if not changes or not poll.ctx.settings.recheck_on_change:
         return Version(document, new_print, changes)
     learned = frozenset(await learn_volatile(poll, document))
     if not learned:
         return Version(document, new_print, changes)
-    return await asyncio.to_thread(_without_volatile, old, document, volatile | learned, learned)
+    return await poll.ctx.offload(_without_volatile, stored, document, volatile | learned, learned)
+
+
+def _diff_stored(stored: bytes, new: Document, volatile: frozenset[str]) -> list[Change]:
+    return diff_documents(drop_volatile(document_of(stored), volatile), new)
 
 
 def _without_volatile(
-    old: Document, new: Document, volatile: frozenset[str], learned: frozenset[str]
+    stored: bytes, new: Document, volatile: frozenset[str], learned: frozenset[str]
 ) -> Version:
-    new, old = drop_volatile(new, volatile), drop_volatile(old, volatile)
+    new, old = drop_volatile(new, volatile), drop_volatile(document_of(stored), volatile)
     new_print = fingerprint(new, volatile)
     if new_print == fingerprint(old, volatile):
         return Version(new, new_print, (), learned, same=True)

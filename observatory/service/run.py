@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from observatory.config import Config, load_config
 from observatory.errors import LeaseLost, ObservatoryError
+from observatory.service.cpu import CpuPool
 from observatory.service.lease import (
     HEARTBEAT_EVERY,
     Lease,
@@ -93,7 +94,8 @@ class Service:
         self.config_path, self.config, self.engine, self.lease = config_path, config, engine, lease
         self.host, self.port = host, port
         self.status = SchedulerStatus()
-        self.scheduler = ServiceScheduler(engine, config, status=self.status)
+        self.cpu = CpuPool()  # extraction and diff off the event loop's interpreter lock
+        self.scheduler = ServiceScheduler(engine, config, status=self.status, offload=self.cpu.run)
         self.app = build_app(config, engine, self.status)
         self.exit_code = 0
         self._stop = asyncio.Event()
@@ -201,6 +203,7 @@ class Service:
         else:
             self.request_stop("web server failed to start", exit_code=1)
         await self.scheduler.stop(grace=STOP_GRACE)
+        self.cpu.shutdown()
         server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.shield(serving), timeout=1.5)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,8 +59,9 @@ class ServiceScheduler:
         smtp_settings: Callable[[], Any] | None = None,
         status: SchedulerStatus | None = None,
         now: Callable[[], datetime] = utcnow,
+        offload: Callable[..., Awaitable[Any]] = asyncio.to_thread,
     ) -> None:
-        self.engine, self.config, self.now = engine, config, now
+        self.engine, self.config, self.now, self.offload = engine, config, now, offload
         self.status = status or SchedulerStatus()
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
@@ -95,7 +96,9 @@ class ServiceScheduler:
             fetcher = Fetcher(config.settings)
             self._fetchers.append(fetcher)
             taxonomy = load_taxonomy(config.taxonomy_path)
-            self._ctx = PollContext(self.engine, fetcher, config.settings, taxonomy, self.now)
+            self._ctx = PollContext(
+                self.engine, fetcher, config.settings, taxonomy, self.now, offload=self.offload
+            )
             self._limit = asyncio.Semaphore(config.settings.concurrency)
         if self._ctx is not None:  # milestones may change on reload
             self._ctx.matcher = Matcher(load_milestones(config))

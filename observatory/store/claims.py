@@ -10,6 +10,7 @@ two workers) never poll one source twice at once.
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import socket
@@ -20,6 +21,12 @@ from sqlalchemy import Table, or_, select, update
 from sqlalchemy.engine import Engine
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # this process
+_serial = itertools.count(1)
+
+
+def new_holder() -> str:
+    """A holder name for one claimant of this process (two threads never share a claim)."""
+    return f"{HOLDER}:{next(_serial)}"
 
 
 def take(
@@ -62,8 +69,8 @@ def _dead_here(holder: str) -> bool:
     if host != socket.gethostname() or not pid_text.isdecimal():
         return False
     pid = int(pid_text)
-    if pid == os.getpid():
-        return holder != HOLDER  # our pid, another token: a previous life (PID 1 restarted)
+    if pid == os.getpid():  # ours, or a previous life of our pid (PID 1 in a restarted container)
+        return holder != HOLDER and not holder.startswith(HOLDER + ":")
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

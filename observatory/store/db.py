@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -74,6 +74,19 @@ SCHEMA_HEAD = "0007"
 MIGRATION_LOCK = 0x0B5E_7A70  # the advisory lock key that serialises migrations on PostgreSQL
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database (``file:...`` URIs included), or None (in memory, or not
+    SQLite)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+        if "mode=memory" in str(engine.url):
+            return None
+    return Path(database)
+
+
 def schema_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None (new database, or no alembic_version table)."""
     try:
@@ -85,14 +98,11 @@ def schema_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (creates it on a new database)."""
-    if engine.dialect.name == "sqlite":
-        database = engine.url.database
-        if database and database != ":memory:":
-            parent = Path(database).parent
-            if not parent.exists():
-                raise UsageError(
-                    f"cannot open database {database!r}: folder {parent} does not exist"
-                )
+    database = sqlite_file(engine)
+    if database is not None and not database.parent.exists():
+        raise UsageError(
+            f"cannot open database {str(database)!r}: folder {database.parent} does not exist"
+        )
     if schema_revision(engine) == SCHEMA_HEAD:
         return
     from alembic import command
@@ -124,16 +134,25 @@ def _one_migrator(engine: Engine) -> Iterator[None]:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
                 conn.commit()
         return
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(engine)
+    if database is None:  # in memory: nothing else can open it
         yield
         return
-    with open(database, "ab") as handle:  # creates the file, as SQLite would
+    with _lockable(database) as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lockable(database: Path) -> IO[bytes]:
+    """The database file opened for a lock: created if new (as SQLite would create it), read
+    only when it cannot be written (a read-only database still migrates nothing)."""
+    try:
+        return open(database, "ab")
+    except PermissionError:
+        return open(database, "rb")
 
 
 def _store_error(engine: Engine, exc: Exception) -> StoreError:

@@ -18,8 +18,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from observatory.document import Document
-from observatory.errors import NotFoundError, SupersededError
+from observatory.errors import NotFoundError, StoreError, SupersededError
 from observatory.store.models import (
+    Blob,
     ChangeDimension,
     ChangeRow,
     Check,
@@ -114,6 +115,22 @@ def previous_document(engine: Engine, snapshot_id: int) -> Document:
         snapshot = session.get(Snapshot, snapshot_id)
         assert snapshot is not None  # a foreign key from sources.last_snapshot_id
         return load_document(session, snapshot)
+
+
+def previous_blob(engine: Engine, snapshot_id: int) -> bytes:
+    """The stored (compressed) Document of a snapshot: read here, parsed where the CPU work
+    runs (``snapshots.document_of``)."""
+    blobs, snapshots = Blob.__table__, SNAPSHOTS  # type: ignore[attr-defined]
+    query = (
+        select(blobs.c.data)
+        .select_from(snapshots.join(blobs, blobs.c.hash == snapshots.c.blob_hash))
+        .where(snapshots.c.id == snapshot_id)
+    )
+    with engine.connect() as conn:
+        data = conn.execute(query).scalar()
+    if data is None:
+        raise StoreError(f"snapshot {snapshot_id} or its blob is missing")
+    return bytes(data)
 
 
 def _state_values(o: PollRecord) -> dict[str, Any]:

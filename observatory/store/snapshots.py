@@ -63,6 +63,11 @@ def _insert_ignoring_duplicate(session: Session, values: dict[str, object]) -> N
     session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=["hash"]))
 
 
+def document_of(data: bytes) -> Document:
+    """The Document a blob holds (CPU work: decompress and parse)."""
+    return Document.from_json(decompress(data))
+
+
 def load_document(session: Session, snapshot: Snapshot) -> Document:
     blob = session.get(Blob, snapshot.blob_hash)
     if blob is None:  # foreign keys make this impossible unless the file was edited by hand
