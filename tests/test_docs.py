@@ -60,3 +60,15 @@ def test_how_it_works_lists_the_modules() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     assert "scripts/check" in README
     assert "scripts/check" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_no_merge_conflict_markers_are_left_anywhere() -> None:
+    markers = ("<<<<<<< ", ">>>>>>> ")
+    for path in [
+        ROOT / "README.md",
+        *(ROOT / "observatory").rglob("*"),
+        *(ROOT / "tests").rglob("*.py"),
+    ]:
+        if path.is_file() and path.suffix in (".md", ".py", ".j2", ".yaml", ".css", ".toml"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert not any(line.startswith(markers) for line in text.splitlines()), path
