@@ -51,8 +51,9 @@ class LinearModel:
         for key, model in self.dimensions.items():
             parts = {t: v * model.weights.get(t, 0.0) for t, v in vector.items()}
             probability = 1 / (1 + math.exp(-(model.intercept + sum(parts.values()))))
-            if probability >= self.threshold:
-                top = sorted((t for t in parts if parts[t] > 0), key=lambda t: -parts[t])
+            top = sorted((t for t in parts if parts[t] > 0), key=lambda t: -parts[t])
+            if probability >= self.threshold and top:  # no words for it, no tag: a text the
+                # model knows nothing of must not pass on the intercept alone
                 found[key] = f"model {probability:.2f}: {', '.join(top[:EVIDENCE_TERMS])}"
         return found
 

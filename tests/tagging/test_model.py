@@ -40,15 +40,25 @@ def test_plain_python_scores_equal_scikit_learns() -> None:
     model = load_taxonomy().model
     assert model is not None and set(model.dimensions) == set(fits)
     texts = [script.document(c) for c in cases[:60]] + ["", "AI", "an assistant for assessors"]
-    expected = fits["tools"].predict_proba(vectorizer.transform(texts))[:, 1]
-    for text, probability in zip(texts, expected, strict=True):
+    rows = vectorizer.transform(texts)
+    expected = fits["tools"].predict_proba(rows)[:, 1]
+    weights = fits["tools"].coef_[0]
+    for index, (text, probability) in enumerate(zip(texts, expected, strict=True)):
         found = model.evidence(text).get("tools")
-        if probability >= model.threshold + 1e-4:
+        has_words = any(weights[j] > 0 for j in rows[index].indices)  # words that argue for it
+        if probability >= model.threshold + 1e-4 and has_words:
             assert found and float(found.split()[1].rstrip(":")) == pytest.approx(
                 probability, abs=6e-3
             )
-        elif probability < model.threshold - 1e-4:
+        elif probability < model.threshold - 1e-4 or not has_words:
             assert found is None
+
+
+def test_a_text_the_model_has_no_words_for_gets_nothing_from_it() -> None:
+    model = load_taxonomy().model
+    assert model is not None
+    assert model.evidence("") == {}  # the intercept alone never tags
+    assert model.evidence("Zyxw qvbn.") == {}
 
 
 def test_model_evidence_names_the_words_that_weighed_most() -> None:
