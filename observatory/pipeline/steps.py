@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from observatory.pipeline.poll import Poll
 
 
+READ_CHARS = 100_000  # characters of one change that tagging and milestone linking read
+
+
 @dataclass(frozen=True)
 class Version:
     """A new version of the source, compared with the last one (pure data, ready to store)."""
@@ -165,8 +168,21 @@ def tag_change(
     """Tag one change as a poll does (and ``observatory tag --retag`` again): the changed text
     decides the dimensions; the page title and heading path are context that can open the AI
     gate and locate the AI Act's own text (a paragraph of it need not say "AI" itself)."""
-    text = "\n".join([*added, *removed])
+    text = "\n".join([*bounded(added), *bounded(removed)])
     return tag_text(text, taxonomy, hints=hints, context="\n".join([document_title, location]))
+
+
+def bounded(texts: Sequence[str], limit: int = READ_CHARS) -> list[str]:
+    """*texts* cut to *limit* characters in all: what tagging and linking read of one change
+    (a changed block of a hostile 10 MB page would otherwise cost seconds of regexes)."""
+    out: list[str] = []
+    left = limit
+    for text in texts:
+        if left <= 0:
+            break
+        out.append(text[:left])
+        left -= len(out[-1])
+    return out
 
 
 def link_milestones(
@@ -175,7 +191,15 @@ def link_milestones(
     """The milestone links of each row (pure: the change ids are set when they are stored)."""
     if matcher is None:
         return [[] for _ in rows]
-    return [link_rows(matcher.match(row)) for row in rows]
+    return [link_rows(matcher.match(_Read(row))) for row in rows]
+
+
+class _Read:
+    """What milestone linking reads of a change row: its texts bounded (``bounded``)."""
+
+    def __init__(self, row: ChangeRow) -> None:
+        self.source_id, self.kind, self.location = row.source_id, row.kind, row.location
+        self.added, self.removed = bounded(row.added), bounded(row.removed)
 
 
 def _change_row(

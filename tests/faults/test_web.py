@@ -18,7 +18,6 @@ import pytest
 from observatory.store.db import open_db
 from observatory.web import create_app
 from tests.faults.conftest import config_with
-from tests.fixtures.web.world import free_port, serving
 from tests.sitesrv import FixtureSite
 
 ODD = [
@@ -37,6 +36,7 @@ ODD = [
 @pytest.fixture
 def app_base(tmp_path: Path, site: FixtureSite) -> Iterator[str]:
     from observatory.config import load_config
+    from tests.fixtures.web.world import serving
 
     config = load_config(config_with(tmp_path, site))
     with serving(create_app(config, open_db(str(tmp_path / "web.db")))) as base:
@@ -51,6 +51,7 @@ def test_odd_parameters_are_a_clear_4xx_never_a_500(app_base: str, path: str) ->
 
 def test_a_500_carries_the_security_headers(tmp_path: Path, site: FixtureSite) -> None:
     from observatory.config import load_config
+    from tests.fixtures.web.world import serving
 
     config = load_config(config_with(tmp_path, site))
     db = tmp_path / "broken.db"
@@ -72,6 +73,7 @@ def test_the_feed_ignores_the_host_header(app_base: str) -> None:
 
 def test_the_feed_takes_its_links_from_public_url(tmp_path: Path, site: FixtureSite) -> None:
     from observatory.config import load_config
+    from tests.fixtures.web.world import serving
 
     path = config_with(tmp_path, site)
     path.write_text(
@@ -86,6 +88,8 @@ def test_the_feed_takes_its_links_from_public_url(tmp_path: Path, site: FixtureS
 
 
 def test_serve_never_logs_the_token(tmp_path: Path, site: FixtureSite) -> None:
+    from tests.fixtures.web.world import free_port
+
     config = config_with(tmp_path, site)
     port = free_port()
     env = {**os.environ, "OBSERVATORY_API_TOKEN": "s3cret-token-value"}
