@@ -188,6 +188,38 @@ def test_etag_then_not_modified(site: FixtureSite) -> None:
     assert "If-None-Match" not in site.requests_for("/page")[-1][2]
 
 
+def test_unwanted_bodies_are_drained_so_one_connection_serves_every_poll(
+    site: FixtureSite,
+) -> None:
+    """A 304, a 404 robots.txt and a short error page are read and dropped, not left unread (an
+    unread body closes the connection): polling unchanged pages opens no new TCP connection."""
+    peers: list[int] = []
+
+    def seen(response: Response) -> Callable[[Handler], Response]:
+        def route(handler: Handler) -> Response:
+            peers.append(handler.client_address[1])
+            return response
+
+        return route
+
+    site.routes["/robots.txt"] = seen(Response(404, b"<h1>Not found</h1>" * 20))
+    site.routes["/page"] = seen(Response(200, b"<p>hello</p>", {"ETag": '"v1"'}))
+    site.routes["/gone"] = seen(Response(410, b"<h1>Gone</h1>"))
+
+    async def polls() -> list[str]:
+        async with Fetcher(settings()) as fetcher:
+            statuses = [(await fetcher.fetch(site.url("/page"))).status]
+            for _ in range(3):
+                statuses.append((await fetcher.fetch(site.url("/page"), etag='"v1"')).status)
+            with pytest.raises(PermanentFetchError):
+                await fetcher.fetch(site.url("/gone"))
+            statuses.append((await fetcher.fetch(site.url("/page"), etag='"v1"')).status)
+            return statuses
+
+    assert run(polls()) == ["ok", *["not_modified"] * 4]
+    assert len(peers) == 7 and len(set(peers)) == 1, peers  # robots, 5 polls, the 410
+
+
 def test_honest_headers(site: FixtureSite) -> None:
     site.routes["/page"] = ok()
     run(fetch_once(settings(), site.url("/page")))

@@ -33,7 +33,10 @@ def read_text(path: Path) -> str:
         raise ConfigError(f"cannot read file: {exc}", path=str(path)) from None
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+_FAST: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x the pure-Python speed
+
+
+class _Loader(_FAST):
     """Safe YAML (libyaml when present) that keeps dates as written: ``due: 2025-13-01`` is then
     a clear error of the field, not a crash of the reader, and ``2025-08-02`` stays text."""
 
@@ -53,7 +56,7 @@ def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
     too deep a nesting or a duplicate key."""
     try:
         _check_depth(text, path)
-        tree = yaml.compose(text)
+        tree = yaml.compose(text, Loader=_FAST)
         _check_duplicates(tree, path)
         return yaml.load(text, Loader=_Loader), tree
     except yaml.YAMLError as exc:
@@ -67,7 +70,7 @@ def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
 def _check_depth(text: str, path: str) -> None:
     """Refuse a nesting deeper than MAX_DEPTH, reading events in a loop (no recursion)."""
     depth = 0
-    for event in yaml.parse(text):
+    for event in yaml.parse(text, Loader=_FAST):
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:

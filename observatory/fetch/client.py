@@ -18,7 +18,7 @@ import httpx
 
 from observatory.config import Settings
 from observatory.errors import FetchError, PermanentFetchError, TransientFetchError
-from observatory.fetch.body import read_bounded
+from observatory.fetch.body import drain, read_bounded
 from observatory.fetch.challenge import bot_challenge
 from observatory.fetch.guard import follow, host_key, is_blocked_address, parse_url
 from observatory.fetch.retry import parse_retry_after
@@ -225,8 +225,11 @@ class Fetcher:
             try:
                 async with asyncio.timeout(timeout):
                     async with self._client.stream("GET", url, headers=headers) as response:
-                        ok = 200 <= response.status_code < 300
-                        body = await read_bounded(response, limit) if ok else b""
+                        if 200 <= response.status_code < 300:
+                            body = await read_bounded(response, limit)
+                        else:
+                            body = b""
+                            await drain(response)  # the connection stays open for the next
                         return _Reply(url, response.status_code, response.headers, body)
             except FetchError as exc:
                 exc.url = exc.url or str(url)

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,14 +32,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from observatory.config import Config, Settings, Source
 from observatory.errors import ExtractError, FetchError, SupersededError
 from observatory.fetch import Fetcher, FetchResult
-from observatory.milestones import Matcher, load_milestones
 from observatory.pipeline import outcomes, steps
+from observatory.pipeline.deferred import Deferred, deferred_matcher, deferred_taxonomy
 from observatory.store import claims
 from observatory.store.db import database_fault
 from observatory.store.models import utcnow
 from observatory.store.polls import PollRecord, Prior, read_prior, read_priors
 from observatory.store.sources import SOURCES, sync_sources
-from observatory.tagging import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from observatory.milestones import Matcher
+    from observatory.tagging import Taxonomy
 
 Outcome = Literal["new", "changed", "unchanged", "not_modified", "error", "busy", "superseded"]
 OUTCOMES: tuple[Outcome, ...] = (
@@ -68,14 +71,24 @@ class CheckResult:
 
 @dataclass
 class PollContext:
-    """The I/O a poll needs, passed in (the CLI, the scheduler and tests each build one)."""
+    """The I/O a poll needs, passed in (the CLI, the scheduler and tests each build one).
+
+    The taxonomy and the milestone matcher may be ``Deferred``: only a poll that records changes
+    reads them (``tagging()``)."""
 
     engine: Engine
     fetcher: Fetcher
     settings: Settings
-    taxonomy: Taxonomy
+    taxonomy: Taxonomy | Deferred[Taxonomy]
     now: Callable[[], datetime] = field(default=utcnow)
-    matcher: Matcher | None = None  # the milestones new changes are linked to (None: none)
+    # the milestones new changes are linked to (None: none)
+    matcher: Matcher | Deferred[Matcher] | None = None
+
+    def tagging(self) -> tuple[Taxonomy, Matcher | None]:
+        """The taxonomy and the milestone matcher, loaded now if they were deferred."""
+        taxonomy = self.taxonomy.get() if isinstance(self.taxonomy, Deferred) else self.taxonomy
+        matcher = self.matcher.get() if isinstance(self.matcher, Deferred) else self.matcher
+        return taxonomy, matcher
 
 
 @dataclass
@@ -115,6 +128,7 @@ class Poll:
             last_modified=result.last_modified if good and result else None,
             body_hash=steps.body_hash(self.source, result.body) if good and result else None,
             learned=learned,
+            release=claims.HOLDER,  # the write gives the claim back: one transaction less
         )
 
     def result(self, record: PollRecord, change_ids: Sequence[int] = ()) -> CheckResult:
@@ -143,15 +157,19 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
         return _unrecorded(source.id, t0, exc)
     if holder is not None:
         return CheckResult(source.id, "busy", error=f"being polled by another process ({holder})")
+    released = False
     try:
         if prior is None:
             prior = await asyncio.to_thread(read_prior, ctx.engine, source.id)
         poll = Poll(source, ctx, prior, started_at, t0)
-        return await _write(poll, await _examine_within_deadline(poll))
+        result = await _write(poll, await _examine_within_deadline(poll))
+        released = result.outcome != "superseded"  # a recorded poll gave its claim back
+        return result
     except SQLAlchemyError as exc:
         return _unrecorded(source.id, t0, exc)
     finally:
-        await _release(ctx, source.id)
+        if not released:
+            await _release(ctx, source.id)
 
 
 async def _examine_within_deadline(poll: Poll) -> outcomes.Outcome:
@@ -238,15 +256,14 @@ async def check_sources(
     else:
         sources = [s for s in config.sources if s.enabled]
     sync_sources(engine, config)
-    taxonomy = load_taxonomy(config.taxonomy_path)
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(config.settings)
     ctx = PollContext(
         engine=engine,
         fetcher=fetcher,
         settings=config.settings,
-        taxonomy=taxonomy,
-        matcher=Matcher(load_milestones(config)),
+        taxonomy=deferred_taxonomy(config),
+        matcher=deferred_matcher(config),
     )
     limit = asyncio.Semaphore(config.settings.concurrency)
     priors = read_priors(engine, [s.id for s in sources])

@@ -15,19 +15,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from observatory.config import Settings, Source
-from observatory.diff import Change, diff_documents
 from observatory.document import Document
 from observatory.errors import ExtractError, FetchError
-from observatory.extract import extract
 from observatory.fetch import FetchResult
-from observatory.milestones import Matcher, link_rows
-from observatory.noise import drop_volatile, fingerprint, volatile_keys
 from observatory.store.models import ChangeRow, MilestoneLink
 from observatory.store.polls import previous_document
-from observatory.tagging import Tagging, Taxonomy, tag_text
 
+# Extraction, diffing, tagging and milestones are imported by the steps that use them: a poll
+# that ends at 304 or on identical bytes needs none of them, and `observatory check` of
+# unchanged pages should not pay their start-up (lxml, trafilatura, rapidfuzz, the taxonomy).
 if TYPE_CHECKING:
+    from observatory.diff import Change
+    from observatory.milestones import Matcher
     from observatory.pipeline.poll import Poll
+    from observatory.tagging import Tagging, Taxonomy
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ async def extract_document(poll: Poll, result: FetchResult) -> tuple[Document, s
 def _read(
     source: Source, result: FetchResult, settings: Settings, volatile: frozenset[str]
 ) -> tuple[Document, str]:
+    from observatory.extract import extract
+    from observatory.noise import drop_volatile, fingerprint
+
     document = extract(
         source.effective_kind,
         result.body,
@@ -93,6 +97,9 @@ async def compare(poll: Poll, document: Document, new_print: str) -> Version:
     """Diff against the last version; when something changed, fetch again at once (if allowed)
     and leave out the blocks that differ between the two fetches (volatile content). The
     reading and diffing run in a worker thread."""
+    from observatory.diff import diff_documents
+    from observatory.noise import drop_volatile
+
     assert poll.prior.snapshot_id is not None
     engine, snapshot_id, volatile = poll.ctx.engine, poll.prior.snapshot_id, poll.volatile
     old = await asyncio.to_thread(
@@ -110,6 +117,9 @@ async def compare(poll: Poll, document: Document, new_print: str) -> Version:
 def _without_volatile(
     old: Document, new: Document, volatile: frozenset[str], learned: frozenset[str]
 ) -> Version:
+    from observatory.diff import diff_documents
+    from observatory.noise import drop_volatile, fingerprint
+
     new, old = drop_volatile(new, volatile), drop_volatile(old, volatile)
     new_print = fingerprint(new, volatile)
     if new_print == fingerprint(old, volatile):
@@ -127,6 +137,8 @@ async def learn_volatile(poll: Poll, document: Document) -> set[str]:
         second, _ = await extract_document(poll, again)
     except (FetchError, ExtractError):
         return set()  # the recheck is an optimisation; the first fetch stands
+    from observatory.noise import volatile_keys
+
     return volatile_keys(document, second)
 
 
@@ -161,6 +173,8 @@ def tag_change(
     """Tag one change as a poll does (and ``observatory tag --retag`` again): the changed text
     decides the dimensions; the page title and heading path are context that can open the AI
     gate and locate the AI Act's own text (a paragraph of it need not say "AI" itself)."""
+    from observatory.tagging import tag_text
+
     text = "\n".join([*added, *removed])
     return tag_text(text, taxonomy, hints=hints, context="\n".join([document_title, location]))
 
@@ -171,6 +185,8 @@ def link_milestones(
     """The milestone links of each row (pure: the change ids are set when they are stored)."""
     if matcher is None:
         return [[] for _ in rows]
+    from observatory.milestones import link_rows
+
     return [link_rows(matcher.match(row)) for row in rows]
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from observatory.document import Document, sha256_hex
@@ -58,9 +57,15 @@ def store_snapshot(
 def _insert_ignoring_duplicate(session: Session, values: dict[str, object]) -> None:
     """INSERT a blob unless its hash is there already (ON CONFLICT DO NOTHING, both engines)."""
     table = Blob.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=["hash"]))
+    if session.get_bind().dialect.name == "postgresql":  # each dialect module loaded when used
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement: Any = postgresql_insert(table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table)
+    session.execute(statement.values(**values).on_conflict_do_nothing(index_elements=["hash"]))
 
 
 def load_document(session: Session, snapshot: Snapshot) -> Document:
