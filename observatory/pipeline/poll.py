@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -52,6 +54,17 @@ OUTCOMES: tuple[Outcome, ...] = (
 NOT_RECORDED = "not recorded"  # how an error that the database could not keep begins
 CLAIM_MARGIN = timedelta(seconds=60)  # a claim outlives the poll deadline by this much
 log = logging.getLogger("observatory.pipeline")
+# The short database calls of polls (claim, prior state, the write of a poll that found nothing
+# new, release) run on one thread of their own: a poll of an unchanged page is little more than
+# two of them, and handing each to whichever pool thread is free cost a third of its CPU (thread
+# wake-ups, the GIL passed around, SQLite's write lock fought over by idle threads).
+_DATABASE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="observatory-db")
+T = TypeVar("T")
+
+
+async def _on_database_thread(call: Callable[..., T], *args: object, **kwargs: object) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_DATABASE, functools.partial(call, *args, **kwargs))
 
 
 @dataclass(frozen=True)
@@ -150,7 +163,7 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
     started_at, t0 = ctx.now(), time.monotonic()
     ttl = timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
     try:
-        holder = await asyncio.to_thread(
+        holder = await _on_database_thread(
             claims.take, ctx.engine, SOURCES, source.id, now=started_at, ttl=ttl
         )
     except SQLAlchemyError as exc:
@@ -160,7 +173,7 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
     released = False
     try:
         if prior is None:
-            prior = await asyncio.to_thread(read_prior, ctx.engine, source.id)
+            prior = await _on_database_thread(read_prior, ctx.engine, source.id)
         poll = Poll(source, ctx, prior, started_at, t0)
         result = await _write(poll, await _examine_within_deadline(poll))
         released = result.outcome != "superseded"  # a recorded poll gave its claim back
@@ -213,7 +226,9 @@ async def _write(poll: Poll, outcome: outcomes.Outcome) -> CheckResult:
     """Write the outcome in a worker thread; a write that fails on the data becomes an error
     on the source, one that is superseded writes nothing."""
     try:
-        return await asyncio.to_thread(outcome.write, poll)
+        if isinstance(outcome, outcomes.Store):  # tagging and a snapshot: the pool's work
+            return await asyncio.to_thread(outcome.write, poll)
+        return await _on_database_thread(outcome.write, poll)
     except SupersededError as exc:
         return CheckResult(poll.source.id, "superseded", error=exc.message)
     except SQLAlchemyError:
@@ -236,7 +251,7 @@ def _unrecorded(source_id: str, t0: float, exc: SQLAlchemyError) -> CheckResult:
 
 async def _release(ctx: PollContext, source_id: str) -> None:
     with contextlib.suppress(SQLAlchemyError, asyncio.CancelledError):  # it expires by itself
-        await asyncio.shield(asyncio.to_thread(claims.give_back, ctx.engine, SOURCES, source_id))
+        await asyncio.shield(_on_database_thread(claims.give_back, ctx.engine, SOURCES, source_id))
 
 
 # --- many sources ----------------------------------------------------------------------------
