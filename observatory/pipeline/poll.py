@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +34,7 @@ from observatory.errors import ExtractError, FetchError, SupersededError
 from observatory.fetch import Fetcher, FetchResult
 from observatory.pipeline import outcomes, steps
 from observatory.pipeline.deferred import Deferred, deferred_matcher, deferred_taxonomy
+from observatory.pipeline.threads import on_database
 from observatory.store import claims
 from observatory.store.db import database_fault
 from observatory.store.models import utcnow
@@ -54,17 +53,6 @@ OUTCOMES: tuple[Outcome, ...] = (
 NOT_RECORDED = "not recorded"  # how an error that the database could not keep begins
 CLAIM_MARGIN = timedelta(seconds=60)  # a claim outlives the poll deadline by this much
 log = logging.getLogger("observatory.pipeline")
-# The short database calls of polls (claim, prior state, the write of a poll that found nothing
-# new, release) run on one thread of their own: a poll of an unchanged page is little more than
-# two of them, and handing each to whichever pool thread is free cost a third of its CPU (thread
-# wake-ups, the GIL passed around, SQLite's write lock fought over by idle threads).
-_DATABASE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="observatory-db")
-T = TypeVar("T")
-
-
-async def _on_database_thread(call: Callable[..., T], *args: object, **kwargs: object) -> T:
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_DATABASE, functools.partial(call, *args, **kwargs))
 
 
 @dataclass(frozen=True)
@@ -96,6 +84,11 @@ class PollContext:
     now: Callable[[], datetime] = field(default=utcnow)
     # the milestones new changes are linked to (None: none)
     matcher: Matcher | Deferred[Matcher] | None = None
+    # Run the claim and the write of a quiet poll on the event loop itself: right for a one-shot
+    # `check` on SQLite (nothing else waits on the loop, and a write to the local file takes
+    # less than handing it to a thread), wrong where a web server or a network database shares
+    # the loop (the service, PostgreSQL).
+    database_inline: bool = False
 
     def tagging(self) -> tuple[Taxonomy, Matcher | None]:
         """The taxonomy and the milestone matcher, loaded now if they were deferred."""
@@ -163,8 +156,14 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
     started_at, t0 = ctx.now(), time.monotonic()
     ttl = timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
     try:
-        holder = await _on_database_thread(
-            claims.take, ctx.engine, SOURCES, source.id, now=started_at, ttl=ttl
+        holder = await on_database(
+            ctx.database_inline,
+            claims.take,
+            ctx.engine,
+            SOURCES,
+            source.id,
+            now=started_at,
+            ttl=ttl,
         )
     except SQLAlchemyError as exc:
         return _unrecorded(source.id, t0, exc)
@@ -173,7 +172,7 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
     released = False
     try:
         if prior is None:
-            prior = await _on_database_thread(read_prior, ctx.engine, source.id)
+            prior = await on_database(ctx.database_inline, read_prior, ctx.engine, source.id)
         poll = Poll(source, ctx, prior, started_at, t0)
         result = await _write(poll, await _examine_within_deadline(poll))
         released = result.outcome != "superseded"  # a recorded poll gave its claim back
@@ -188,7 +187,8 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
 async def _examine_within_deadline(poll: Poll) -> outcomes.Outcome:
     """What happened, decided within ``poll_timeout``; every failure becomes ``Failed``."""
     try:
-        return await asyncio.wait_for(_examine(poll), poll.ctx.settings.poll_timeout)
+        async with asyncio.timeout(poll.ctx.settings.poll_timeout):  # no task of its own
+            return await _examine(poll)
     except TimeoutError:
         limit = poll.ctx.settings.poll_timeout
         return outcomes.Failed(
@@ -228,7 +228,7 @@ async def _write(poll: Poll, outcome: outcomes.Outcome) -> CheckResult:
     try:
         if isinstance(outcome, outcomes.Store):  # tagging and a snapshot: the pool's work
             return await asyncio.to_thread(outcome.write, poll)
-        return await _on_database_thread(outcome.write, poll)
+        return await on_database(poll.ctx.database_inline, outcome.write, poll)
     except SupersededError as exc:
         return CheckResult(poll.source.id, "superseded", error=exc.message)
     except SQLAlchemyError:
@@ -251,7 +251,8 @@ def _unrecorded(source_id: str, t0: float, exc: SQLAlchemyError) -> CheckResult:
 
 async def _release(ctx: PollContext, source_id: str) -> None:
     with contextlib.suppress(SQLAlchemyError, asyncio.CancelledError):  # it expires by itself
-        await asyncio.shield(_on_database_thread(claims.give_back, ctx.engine, SOURCES, source_id))
+        release = on_database(ctx.database_inline, claims.give_back, ctx.engine, SOURCES, source_id)
+        await asyncio.shield(release)
 
 
 # --- many sources ----------------------------------------------------------------------------
@@ -264,8 +265,10 @@ async def check_sources(
     *,
     on_result: Callable[[CheckResult], None] | None = None,
     fetcher: Fetcher | None = None,
+    inline_database: bool = True,
 ) -> list[CheckResult]:
-    """Poll the given (default: all enabled) sources concurrently across hosts."""
+    """Poll the given (default: all enabled) sources concurrently across hosts, once (a
+    one-shot run: on SQLite its short database calls run on the loop, see ``PollContext``)."""
     if source_ids:
         sources = [config.source(sid) for sid in source_ids]
     else:
@@ -279,6 +282,7 @@ async def check_sources(
         settings=config.settings,
         taxonomy=deferred_taxonomy(config),
         matcher=deferred_matcher(config),
+        database_inline=inline_database and engine.dialect.name == "sqlite",
     )
     limit = asyncio.Semaphore(config.settings.concurrency)
     priors = read_priors(engine, [s.id for s in sources])
