@@ -575,3 +575,26 @@ def test_parse_retry_after() -> None:
 )
 def test_is_blocked_address(address: str, blocked: bool) -> None:
     assert is_blocked_address(address) is blocked
+
+
+def test_one_client_per_host_and_the_least_recently_used_idle_one_closed(
+    site: FixtureSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each host has its own client (no request looks through other hosts' connections); past
+    MAX_CLIENTS the least recently used idle one is closed, and that host still answers."""
+    from observatory.fetch import clients
+
+    monkeypatch.setattr(clients, "MAX_CLIENTS", 1)
+    site.routes["/page"] = ok()
+    other = site.url("/page").replace("127.0.0.1", "localhost")  # another host name
+
+    async def polls() -> list[int]:
+        async with Fetcher(settings(respect_robots=False)) as fetcher:
+            kept = []
+            for url in (site.url("/page"), other, site.url("/page")):
+                assert (await fetcher.fetch(url)).status == "ok"
+                kept.append(len(fetcher._clients._by_host))
+            return kept
+
+    assert run(polls()) == [1, 1, 1]
+    assert len(site.requests_for("/page")) == 3
