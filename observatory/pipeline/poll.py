@@ -84,10 +84,7 @@ class PollContext:
     now: Callable[[], datetime] = field(default=utcnow)
     # the milestones new changes are linked to (None: none)
     matcher: Matcher | Deferred[Matcher] | None = None
-    # Run the claim and the write of a quiet poll on the event loop itself: right for a one-shot
-    # `check` on SQLite (nothing else waits on the loop, and a write to the local file takes
-    # less than handing it to a thread), wrong where a web server or a network database shares
-    # the loop (the service, PostgreSQL).
+    # claim and quiet writes on the loop itself (one-shot check on SQLite: see pipeline/threads)
     database_inline: bool = False
 
     def tagging(self) -> tuple[Taxonomy, Matcher | None]:
