@@ -227,7 +227,7 @@ class Fetcher:
         """One GET under the host's turn and the deadline; the body is read for 2xx only."""
         timeout = self._settings.timeout
         async with self._turn(url.host):
-            client = await self._clients.for_host(host_key(url.host), self._busy)
+            client = await self._clients.for_host(url.scheme, host_key(url.host), self._busy)
             try:
                 async with asyncio.timeout(timeout):
                     async with client.stream("GET", url, headers=headers) as response:
