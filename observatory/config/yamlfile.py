@@ -56,9 +56,13 @@ def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
     too deep a nesting or a duplicate key."""
     try:
         _check_depth(text, path)
-        tree = yaml.compose(text, Loader=_FAST)
-        _check_duplicates(tree, path)
-        return yaml.load(text, Loader=_Loader), tree
+        loader = _Loader(text)
+        try:  # one parse: the tree is checked, then the data built from it
+            tree = loader.get_single_node()
+            _check_duplicates(tree, path)
+            return (loader.construct_document(tree) if tree is not None else None), tree
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
