@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -50,6 +50,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     *("new", "changed", "unchanged", "not_modified", "error"),
     *("busy", "superseded"),
 )
+T = TypeVar("T")
 NOT_RECORDED = "not recorded"  # how an error that the database could not keep begins
 CLAIM_MARGIN = timedelta(seconds=60)  # a claim outlives the poll deadline by this much
 log = logging.getLogger("observatory.pipeline")
@@ -86,6 +87,10 @@ class PollContext:
     matcher: Matcher | Deferred[Matcher] | None = None
     # claim and quiet writes on the loop itself (one-shot check on SQLite: see pipeline/threads)
     database_inline: bool = False
+
+    async def database(self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """A short database call, where this context runs them (pipeline/threads)."""
+        return await on_database(self.database_inline, self.engine, call, *args, **kwargs)
 
     def tagging(self) -> tuple[Taxonomy, Matcher | None]:
         """The taxonomy and the milestone matcher, loaded now if they were deferred."""
@@ -153,14 +158,8 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
     started_at, t0 = ctx.now(), time.monotonic()
     ttl = timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
     try:
-        holder = await on_database(
-            ctx.database_inline,
-            claims.take,
-            ctx.engine,
-            SOURCES,
-            source.id,
-            now=started_at,
-            ttl=ttl,
+        holder = await ctx.database(
+            claims.take, ctx.engine, SOURCES, source.id, now=started_at, ttl=ttl
         )
     except SQLAlchemyError as exc:
         return _unrecorded(source.id, t0, exc)
@@ -169,7 +168,7 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
     released = False
     try:
         if prior is None:
-            prior = await on_database(ctx.database_inline, read_prior, ctx.engine, source.id)
+            prior = await ctx.database(read_prior, ctx.engine, source.id)
         poll = Poll(source, ctx, prior, started_at, t0)
         result = await _write(poll, await _examine_within_deadline(poll))
         released = result.outcome != "superseded"  # a recorded poll gave its claim back
@@ -220,12 +219,12 @@ async def _examine(poll: Poll) -> outcomes.Outcome:
 
 
 async def _write(poll: Poll, outcome: outcomes.Outcome) -> CheckResult:
-    """Write the outcome in a worker thread; a write that fails on the data becomes an error
-    on the source, one that is superseded writes nothing."""
+    """Write the outcome where the context runs database calls (pipeline/threads); a write
+    that fails on the data becomes an error on the source, one superseded writes nothing."""
     try:
         if isinstance(outcome, outcomes.Store):  # tagging and a snapshot: the pool's work
             return await asyncio.to_thread(outcome.write, poll)
-        return await on_database(poll.ctx.database_inline, outcome.write, poll)
+        return await poll.ctx.database(outcome.write, poll)
     except SupersededError as exc:
         return CheckResult(poll.source.id, "superseded", error=exc.message)
     except SQLAlchemyError:
@@ -248,8 +247,7 @@ def _unrecorded(source_id: str, t0: float, exc: SQLAlchemyError) -> CheckResult:
 
 async def _release(ctx: PollContext, source_id: str) -> None:
     with contextlib.suppress(SQLAlchemyError, asyncio.CancelledError):  # it expires by itself
-        release = on_database(ctx.database_inline, claims.give_back, ctx.engine, SOURCES, source_id)
-        await asyncio.shield(release)
+        await asyncio.shield(ctx.database(claims.give_back, ctx.engine, SOURCES, source_id))
 
 
 # --- many sources ----------------------------------------------------------------------------

@@ -6,7 +6,9 @@ about a third of the poll's CPU (thread wake-ups, the GIL passed between threads
 write lock fought over by idle threads); on one database thread of their own, less; on the loop
 itself, least, which is right only where nothing else waits on the loop and the database
 answers at once: a one-shot ``observatory check`` on SQLite (``PollContext.database_inline``).
-Polls that store a version (tagging, a snapshot) run on the shared pool.
+PostgreSQL gets a few threads (each call waits on a round trip and a commit's flush, which
+overlap there; SQLite has one writer anyway). Polls that store a version (tagging, a snapshot)
+run on the shared pool.
 """
 
 from __future__ import annotations
@@ -17,13 +19,26 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from sqlalchemy.engine import Engine
+
 T = TypeVar("T")
-_DATABASE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="observatory-db")
+THREADS = {"sqlite": 1}  # database threads per dialect; others: DEFAULT_THREADS
+DEFAULT_THREADS = 4
 
 
-async def on_database(inline: bool, call: Callable[..., T], *args: object, **kwargs: object) -> T:
-    """``call(*args, **kwargs)`` on the database thread, or at once when *inline*."""
+@functools.cache
+def _executor(dialect: str) -> ThreadPoolExecutor:
+    workers = THREADS.get(dialect, DEFAULT_THREADS)
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"observatory-{dialect}")
+
+
+async def on_database(
+    inline: bool, engine: Engine, call: Callable[..., T], *args: object, **kwargs: object
+) -> T:
+    """``call(*args, **kwargs)`` on the database threads of *engine*'s dialect, or at once when
+    *inline*."""
     if inline:
         return call(*args, **kwargs)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_DATABASE, functools.partial(call, *args, **kwargs))
+    executor = _executor(engine.dialect.name)
+    return await loop.run_in_executor(executor, functools.partial(call, *args, **kwargs))
