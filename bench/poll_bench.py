@@ -492,7 +492,8 @@ PHASES = ("startup", "first", "second/200", "second/304")
 def print_table(cells: dict[tuple[str, str], Cell], pages: int) -> None:
     header = (
         f"{'tool':<12}{'poll':<12}{'pages':>6}{'n':>5}{'wall s':>8}{'CPU s':>8}"
-        f"{'CPU ms/page':>12}{'net ms/page':>12}  outcome | HTTP statuses (last poll)"
+        f"{'CPU ms/page':>12}{'net ms/page':>12}{'polls/s':>9}{'polls/CPU-s':>12}"
+        "  outcome | HTTP statuses (last poll)"
     )
     print(header)
     print("-" * len(header))
@@ -501,15 +502,16 @@ def print_table(cells: dict[tuple[str, str], Cell], pages: int) -> None:
             if (tool, phase) not in cells:
                 continue
             c, n = cells[(tool, phase)], 0 if phase == "startup" else pages
-            cpu, per_page, net = c.median("cpu"), "", ""
+            cpu, per_page, net, rate, per_cpu = c.median("cpu"), "", "", "", ""
             if n:
                 per_page = f"{1000 * cpu / n:.2f}"
+                rate, per_cpu = f"{n / c.median('wall'):.0f}", f"{n / cpu:.0f}"
                 if (tool, "startup") in cells:
                     net = f"{1000 * (cpu - cells[(tool, 'startup')].median('cpu')) / n:.2f}"
             count = f"{len(c.valid)}/{len(c.polls)}"
             print(
                 f"{tool:<12}{phase:<12}{n:>6}{count:>5}{c.median('wall'):>8.2f}{cpu:>8.2f}"
-                f"{per_page:>12}{net:>12}  {c.polls[-1].describe()}"
+                f"{per_page:>12}{net:>12}{rate:>9}{per_cpu:>12}  {c.polls[-1].describe()}"
             )
     if not any(tool == "urlwatch" for tool, _ in cells) or not any(
         tool == "observatory" for tool, _ in cells
@@ -578,7 +580,9 @@ def main() -> None:
             "\nCPU = user+sys of the tool's process tree (os.wait4); server CPU not counted. "
             "net = (CPU - startup CPU) / pages. n = valid polls behind each median / polls run "
             "(first polls run on both ports; an invalid poll is one where some page did not get "
-            "the intended outcome or HTTP status). 'unchanged*' for urlwatch = pages "
+            "the intended outcome or HTTP status). polls/s = pages / median wall time of the "
+            "whole process (start-up included); polls/CPU-s = pages / median CPU. "
+            "'unchanged*' for urlwatch = pages "
             "without a NEW/CHANGED/ERROR line.",
             flush=True,
         )

@@ -188,6 +188,38 @@ def test_etag_then_not_modified(site: FixtureSite) -> None:
     assert "If-None-Match" not in site.requests_for("/page")[-1][2]
 
 
+def test_unwanted_bodies_are_drained_so_one_connection_serves_every_poll(
+    site: FixtureSite,
+) -> None:
+    """A 304, a 404 robots.txt and a short error page are read and dropped, not left unread (an
+    unread body closes the connection): polling unchanged pages opens no new TCP connection."""
+    peers: list[int] = []
+
+    def seen(response: Response) -> Callable[[Handler], Response]:
+        def route(handler: Handler) -> Response:
+            peers.append(handler.client_address[1])
+            return response
+
+        return route
+
+    site.routes["/robots.txt"] = seen(Response(404, b"<h1>Not found</h1>" * 20))
+    site.routes["/page"] = seen(Response(200, b"<p>hello</p>", {"ETag": '"v1"'}))
+    site.routes["/gone"] = seen(Response(410, b"<h1>Gone</h1>"))
+
+    async def polls() -> list[str]:
+        async with Fetcher(settings()) as fetcher:
+            statuses = [(await fetcher.fetch(site.url("/page"))).status]
+            for _ in range(3):
+                statuses.append((await fetcher.fetch(site.url("/page"), etag='"v1"')).status)
+            with pytest.raises(PermanentFetchError):
+                await fetcher.fetch(site.url("/gone"))
+            statuses.append((await fetcher.fetch(site.url("/page"), etag='"v1"')).status)
+            return statuses
+
+    assert run(polls()) == ["ok", *["not_modified"] * 4]
+    assert len(peers) == 7 and len(set(peers)) == 1, peers  # robots, 5 polls, the 410
+
+
 def test_honest_headers(site: FixtureSite) -> None:
     site.routes["/page"] = ok()
     run(fetch_once(settings(), site.url("/page")))
@@ -543,3 +575,26 @@ def test_parse_retry_after() -> None:
 )
 def test_is_blocked_address(address: str, blocked: bool) -> None:
     assert is_blocked_address(address) is blocked
+
+
+def test_one_client_per_host_and_the_least_recently_used_idle_one_closed(
+    site: FixtureSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each host has its own client (no request looks through other hosts' connections); past
+    MAX_CLIENTS the least recently used idle one is closed, and that host still answers."""
+    from observatory.fetch import clients
+
+    monkeypatch.setattr(clients, "MAX_CLIENTS", 1)
+    site.routes["/page"] = ok()
+    other = site.url("/page").replace("127.0.0.1", "localhost")  # another host name
+
+    async def polls() -> list[int]:
+        async with Fetcher(settings(respect_robots=False)) as fetcher:
+            kept = []
+            for url in (site.url("/page"), other, site.url("/page")):
+                assert (await fetcher.fetch(url)).status == "ok"
+                kept.append(len(fetcher._clients._by_host))
+            return kept
+
+    assert run(polls()) == [1, 1, 1]
+    assert len(site.requests_for("/page")) == 3

@@ -1,4 +1,4 @@
-"""End to end: poll a real loopback site through the CLI into a real SQLite file.
+"""End to end: poll a real loopback site through the CLI into a real database (SQLite, PostgreSQL).
 
 Version 1 twice (no change), then version 2 (exactly the intended changes, located and tagged),
 then version 2 again (nothing new). The intended changes: tests/fixtures/site/README.md.
@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from observatory.cli.main import main
+from observatory.store.db import make_engine
 from tests.sitesrv import SITE_ROOT, FixtureSite, Handler, Response
 
 BANNERS = itertools.cycle(
@@ -62,31 +63,32 @@ settings: {{per_host_delay: 0, retries: 1, retry_backoff: 0.01, timeout: 10}}
     return config
 
 
-def run(config: Path, db: Path, *args: str) -> Any:
-    result = CliRunner().invoke(main, ["--config", str(config), "--db", str(db), *args])
+def run(config: Path, db: str, *args: str) -> Any:
+    result = CliRunner().invoke(main, ["--config", str(config), "--db", db, *args])
     return result
 
 
-def poll(config: Path, db: Path) -> dict[str, dict[str, Any]]:
+def poll(config: Path, db: str) -> dict[str, dict[str, Any]]:
     result = run(config, db, "check", "--format", "json")
     assert result.exit_code == 1, result.output  # 'broken' and later 'vanishing' fail
     return {r["source"]: r for r in json.loads(result.stdout)}
 
 
-def changes(config: Path, db: Path, *args: str) -> list[dict[str, Any]]:
+def changes(config: Path, db: str, *args: str) -> list[dict[str, Any]]:
     result = run(config, db, "changes", "--format", "json", *args)
     assert result.exit_code == 0, result.output
     return list(json.loads(result.stdout))
 
 
 @pytest.fixture
-def world(site: FixtureSite, tmp_path: Path) -> tuple[FixtureSite, Path, Path]:
+def world(site: FixtureSite, tmp_path: Path, db_url: str) -> tuple[FixtureSite, Path, str]:
+    """The fixture site, its sources.yaml and a fresh database (each engine in turn)."""
     site.routes["/noisy.html"] = rotating_noisy(site)
     site.routes["/broken.html"] = lambda h: Response(500, b"Internal Server Error")
-    return site, write_config(tmp_path, site), tmp_path / "observatory.db"
+    return site, write_config(tmp_path, site), db_url
 
 
-def test_end_to_end(world: tuple[FixtureSite, Path, Path]) -> None:
+def test_end_to_end(world: tuple[FixtureSite, Path, str]) -> None:
     site, config, db = world
 
     first = poll(config, db)
@@ -197,21 +199,21 @@ def test_end_to_end(world: tuple[FixtureSite, Path, Path]) -> None:
     assert status["broken"]["status"] == "error" and "500" in status["broken"]["last_error"]
     assert status["vanishing"]["status"] == "error"
     assert status["ema-ai"]["status"] == "ok" and status["ema-ai"]["last_change_at"]
-    with sqlite3.connect(db) as conn:
-        assert conn.execute(
-            "SELECT count(*) FROM snapshots WHERE source_id='broken'"
-        ).fetchone() == (0,)
-        assert conn.execute(
-            "SELECT count(*) FROM snapshots WHERE source_id='vanishing'"
-        ).fetchone() == (1,)
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        snapshots = "SELECT count(*) FROM snapshots WHERE source_id = :s"
+        assert conn.execute(text(snapshots), {"s": "broken"}).scalar() == 0
+        assert conn.execute(text(snapshots), {"s": "vanishing"}).scalar() == 1
         outcomes = conn.execute(
-            "SELECT outcome, count(*) FROM checks WHERE source_id='ema-ai' GROUP BY outcome"
-        ).fetchall()
-        assert dict(outcomes) == {"new": 1, "not_modified": 2, "changed": 1}
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            text("SELECT outcome, count(*) FROM checks WHERE source_id='ema-ai' GROUP BY outcome")
+        ).all()
+        assert dict(outcomes) == {"new": 1, "not_modified": 2, "changed": 1}  # type: ignore[arg-type]
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    engine.dispose()
 
 
-def test_recovery_compares_with_last_good_snapshot(world: tuple[FixtureSite, Path, Path]) -> None:
+def test_recovery_compares_with_last_good_snapshot(world: tuple[FixtureSite, Path, str]) -> None:
     """vanish.html: v1 good, v2 region gone (error), back to v1: no change, since the error
     was never content."""
     site, config, db = world
@@ -227,7 +229,7 @@ def test_recovery_compares_with_last_good_snapshot(world: tuple[FixtureSite, Pat
     assert next(s for s in listed if s["id"] == "vanishing")["status"] == "ok"
 
 
-def test_table_output_and_exit_code(world: tuple[FixtureSite, Path, Path]) -> None:
+def test_table_output_and_exit_code(world: tuple[FixtureSite, Path, str]) -> None:
     _, config, db = world
     result = run(config, db, "check", "ema-ai", "eurlex-ai-act")
     assert result.exit_code == 0, result.output

@@ -28,6 +28,7 @@ class State:
         self.config_path = config_path
         self.db_url = db_url
         self._config: Config | None = None
+        self._engines: list[Any] = []
 
     @property
     def config(self) -> Config:
@@ -43,7 +44,15 @@ class State:
             from observatory.tagging import load_taxonomy
 
             load_taxonomy(config.taxonomy_path)
-        return open_db(self.db_url)
+        engine = open_db(self.db_url)
+        self._engines.append(engine)
+        return engine
+
+    def close(self) -> None:
+        """Close the database connections when the command ends (a PostgreSQL server would
+        otherwise see them dropped, and Python warns of each)."""
+        while self._engines:
+            self._engines.pop().dispose()
 
 
 def resolve_config_path(path: str | None) -> Path:

@@ -3,6 +3,7 @@
     poll.py    check, changes, sources, tag
     mail.py    digest, outbox
     milestones.py  milestones (and its link, unlink)
+    migrate.py     migrate (the schema)
     run.py     run (the service)
     serve.py   serve (the web views)
 
@@ -32,6 +33,7 @@ class _Commands(click.Group):
         "digest": "observatory.cli.mail:digest",
         "outbox": "observatory.cli.mail:outbox",
         "milestones": "observatory.cli.milestones:milestones",
+        "migrate": "observatory.cli.migrate:migrate",
         "run": "observatory.cli.run:run",
         "serve": "observatory.cli.serve:serve",
     }
@@ -75,3 +77,4 @@ def main(ctx: click.Context, config_path: str | None, db_url: str | None) -> Non
       observatory check && observatory changes --since 7d
     """
     ctx.obj = State(config_path, db_url)
+    ctx.call_on_close(ctx.obj.close)

@@ -1,7 +1,8 @@
 """Terminal output for the CLI: progress bar, summary and history tables.
 
 Rich renders tables on a terminal and plain text when piped; the progress bar only appears when
-stderr is a terminal, so scripts and logs stay clean.
+stderr is a terminal, so scripts and logs stay clean. Rich is imported when something is drawn:
+``check --format json`` and scripts do not pay for it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
-
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from observatory.pipeline import CheckResult
 
 OUTCOME_STYLE = {
@@ -38,6 +36,7 @@ def progress(total: int, label: str) -> Iterator[Callable[[str], None]]:
     if not sys.stderr.isatty() or total == 0:
         yield lambda _name: None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(
@@ -62,11 +61,23 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
     return out | {"duration_ms": int(result.duration * 1000), "error": result.error}
 
 
+def console() -> Console:
+    """A console on standard output (tables on a terminal, plain text when piped)."""
+    from rich.console import Console
+
+    return Console()
+
+
 def _table(title: str | None = None) -> Table:
+    from rich import box
+    from rich.table import Table
+
     return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
 
 
 def print_check_summary(console: Console, results: Sequence[CheckResult]) -> None:
+    from rich.markup import escape
+
     table = _table("Poll summary")
     table.add_column("source", no_wrap=True)
     table.add_column("outcome", no_wrap=True)
@@ -108,6 +119,8 @@ def _summary(row: dict[str, Any]) -> str:
 
 
 def print_changes(console: Console, rows: Sequence[dict[str, Any]]) -> None:
+    from rich.text import Text
+
     if not rows:
         console.print("No changes match.")
         return
@@ -133,6 +146,8 @@ def print_changes(console: Console, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def print_sources(console: Console, rows: Sequence[dict[str, Any]]) -> None:
+    from rich.markup import escape
+
     table = _table()
     table.add_column("id", no_wrap=True)
     table.add_column("kind", no_wrap=True)

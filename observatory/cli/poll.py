@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from observatory import dimensions
 from observatory.cli import output
@@ -51,7 +50,7 @@ def check(state: State, source_ids: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([output.result_to_dict(r) for r in results], indent=2))
     else:
-        output.print_check_summary(Console(), results)
+        output.print_check_summary(output.console(), results)
     if any(r.outcome == "error" for r in results):
         sys.exit(1)
 
@@ -127,7 +126,7 @@ def changes(
         for row in rows:
             writer.writerow(csv_row(row))
     else:
-        output.print_changes(Console(), rows)
+        output.print_changes(output.console(), rows)
 
 
 @click.command()
@@ -151,7 +150,7 @@ def sources(state: State, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
-        output.print_sources(Console(), rows)
+        output.print_sources(output.console(), rows)
 
 
 @click.command()

@@ -33,7 +33,10 @@ def read_text(path: Path) -> str:
         raise ConfigError(f"cannot read file: {exc}", path=str(path)) from None
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+_FAST: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x the pure-Python speed
+
+
+class _Loader(_FAST):
     """Safe YAML (libyaml when present) that keeps dates as written: ``due: 2025-13-01`` is then
     a clear error of the field, not a crash of the reader, and ``2025-08-02`` stays text."""
 
@@ -53,26 +56,35 @@ def read_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
     too deep a nesting or a duplicate key."""
     try:
         _check_depth(text, path)
-        tree = yaml.compose(text)
-        _check_duplicates(tree, path)
-        return yaml.load(text, Loader=_Loader), tree
+        loader = _Loader(text)
+        try:  # one parse: the tree is checked, then the data built from it
+            tree = loader.get_single_node()
+            _check_duplicates(tree, path)
+            return (loader.construct_document(tree) if tree is not None else None), tree
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            f"YAML syntax error: {problem}", path=path, line=mark.line + 1 if mark else None
-        ) from None
+        line = mark.line + 1 if mark else None
+        if "nesting depth" in problem:  # libyaml's own cap, met before ours on flow nesting
+            raise ConfigError(
+                f"nested deeper than {MAX_DEPTH} levels", path=path, line=line
+            ) from None
+        raise ConfigError(f"YAML syntax error: {problem}", path=path, line=line) from None
 
 
 def _check_depth(text: str, path: str) -> None:
     """Refuse a nesting deeper than MAX_DEPTH, reading events in a loop (no recursion)."""
     depth = 0
-    for event in yaml.parse(text):
+    for event in yaml.parse(text, Loader=_FAST):
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
                 line = event.start_mark.line + 1 if event.start_mark else None
-                raise ConfigError(f"nested deeper than {MAX_DEPTH} levels", path=path, line=line)
+                raise ConfigError(
+                    f"nested deeper than {MAX_DEPTH} levels", path=path, line=line
+                ) from None
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             depth -= 1
 

@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from typing import TypeAlias
 from urllib.parse import urljoin, urlsplit
 
-from bs4.dammit import EncodingDetector
 from cssselect import HTMLTranslator, SelectorError, parse
 from lxml import etree
 
@@ -42,6 +41,8 @@ _LABELLED = ("h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt")
 
 def parse_html(body: bytes, content_type: str = "") -> El:
     """The root element, parsed as bs4's lxml builder does (same parser, same encodings)."""
+    from bs4.dammit import EncodingDetector  # deferred: bs4 is ~0.1 s of imports
+
     require_body(body)
     declared = charset_of(content_type)
     known = [declared] if declared else []

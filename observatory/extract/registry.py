@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Iterator, Mapping, Sequence
 
 from observatory.document import Document
 from observatory.errors import ExtractError
 from observatory.extract._base import ExtractOptions, Extractor
-from observatory.extract.eurlex import extract_eurlex, looks_like_eurlex
-from observatory.extract.feed import extract_feed
-from observatory.extract.html import extract_page
-from observatory.extract.listing import extract_listing
-from observatory.extract.pdf import extract_pdf
-from observatory.extract.text import extract_text
+from observatory.extract.eurlex import looks_like_eurlex
 
-EXTRACTORS: dict[str, Extractor] = {
-    "page": extract_page,
-    "eurlex": extract_eurlex,
-    "listing": extract_listing,
-    "feed": extract_feed,
-    "pdf": extract_pdf,
-    "text": extract_text,
-}
 
+class _Registry(Mapping[str, Extractor]):
+    """Extractor name -> function, each module imported when first used: a poll that finds
+    nothing new, or a run without PDFs or feeds, never loads pypdf, feedparser or trafilatura."""
+
+    def __init__(self, places: dict[str, str]) -> None:
+        self._places = places  # name -> "module:function"
+
+    def __getitem__(self, name: str) -> Extractor:
+        module, function = self._places[name].split(":")
+        extractor: Extractor = getattr(importlib.import_module(module), function)
+        return extractor
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._places)
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+
+EXTRACTORS: Mapping[str, Extractor] = _Registry(
+    {
+        "page": "observatory.extract.html:extract_page",
+        "eurlex": "observatory.extract.eurlex:extract_eurlex",
+        "listing": "observatory.extract.listing:extract_listing",
+        "feed": "observatory.extract.feed:extract_feed",
+        "pdf": "observatory.extract.pdf:extract_pdf",
+        "text": "observatory.extract.text:extract_text",
+    }
+)
 _TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
 
 
@@ -52,8 +69,7 @@ def extract(
 ) -> Document:
     """Turn fetched bytes into a Document; raises ``ExtractError`` (an unknown kind included)."""
     name = choose(kind, body, content_type)
-    extractor = EXTRACTORS.get(name)
-    if extractor is None:
+    if name not in EXTRACTORS:
         raise ExtractError(f"unknown kind {kind!r} (known: {', '.join(EXTRACTORS)})")
     options = ExtractOptions(
         url=url,
@@ -64,6 +80,7 @@ def extract(
         pdf_max_pages=pdf_max_pages,
         pdf_timeout=pdf_timeout,
     )
+    extractor = EXTRACTORS[name]
     try:
         return extractor(body, options)
     except (ValueError, LookupError, UnicodeError, RecursionError, OverflowError) as exc:

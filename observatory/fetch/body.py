@@ -5,6 +5,8 @@ A compression bomb is stopped at ``max_bytes`` without inflating more than ``_ST
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import zlib
 from collections.abc import Callable, Iterator
 from itertools import chain
@@ -15,6 +17,8 @@ from observatory.errors import PermanentFetchError
 
 _STEP = 64 * 1024  # most bytes inflated from one call into zlib
 MAX_CODINGS = 3  # content codings undone for one body (servers use one)
+DRAIN_BYTES = 64 * 1024  # an unwanted body (304, 404, a redirect) up to this size is read ...
+DRAIN_SECONDS = 1.0  # ... within this time, and dropped
 
 
 class _Inflater:
@@ -88,3 +92,20 @@ async def read_bounded(response: httpx.Response, limit: int) -> bytes:
     except zlib.error as exc:
         raise PermanentFetchError(f"corrupt compressed body: {exc}") from None
     return b"".join(parts)
+
+
+async def drain(response: httpx.Response) -> None:
+    """Read and drop a body we do not want (a 304, a 404 page, a redirect's note), raw and
+    bounded, so that the connection serves the next request: an unread body closes it, and a new
+    TCP connection per poll is most of the cost of polling an unchanged page. A longer or slow
+    body is left unread (the connection is closed then); nothing here fails the request."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > DRAIN_BYTES:
+        return
+    seen = 0
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for raw in response.aiter_raw():
+                seen += len(raw)
+                if seen > DRAIN_BYTES:
+                    return

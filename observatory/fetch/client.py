@@ -18,8 +18,9 @@ import httpx
 
 from observatory.config import Settings
 from observatory.errors import FetchError, PermanentFetchError, TransientFetchError
-from observatory.fetch.body import read_bounded
+from observatory.fetch.body import drain, read_bounded
 from observatory.fetch.challenge import bot_challenge
+from observatory.fetch.clients import Clients
 from observatory.fetch.guard import follow, host_key, is_blocked_address, parse_url
 from observatory.fetch.retry import parse_retry_after
 
@@ -72,8 +73,8 @@ class Fetcher:
     ) -> None:
         self._settings = settings
         self._sleep = sleep  # retry waits only; the per-host pace always waits for real
-        self._client = httpx.AsyncClient(
-            transport=transport,
+        self._clients = Clients(
+            transport,
             follow_redirects=False,
             timeout=httpx.Timeout(settings.timeout),
             trust_env=False,
@@ -95,7 +96,7 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._clients.aclose()
 
     async def fetch(
         self,
@@ -207,6 +208,10 @@ class Fetcher:
                     f"blocked private address {address} (host {url.host})", url=str(url)
                 )
 
+    def _busy(self, host: str) -> bool:
+        pace = self._paces.get(host)
+        return pace is not None and pace.lock.locked()
+
     @contextlib.asynccontextmanager
     async def _turn(self, host: str) -> AsyncIterator[None]:
         """The host's turn: no overlap, and per_host_delay between request starts."""
@@ -222,11 +227,15 @@ class Fetcher:
         """One GET under the host's turn and the deadline; the body is read for 2xx only."""
         timeout = self._settings.timeout
         async with self._turn(url.host):
+            client = await self._clients.for_host(url.scheme, host_key(url.host), self._busy)
             try:
                 async with asyncio.timeout(timeout):
-                    async with self._client.stream("GET", url, headers=headers) as response:
-                        ok = 200 <= response.status_code < 300
-                        body = await read_bounded(response, limit) if ok else b""
+                    async with client.stream("GET", url, headers=headers) as response:
+                        if 200 <= response.status_code < 300:
+                            body = await read_bounded(response, limit)
+                        else:
+                            body = b""
+                            await drain(response)  # the connection stays open for the next
                         return _Reply(url, response.status_code, response.headers, body)
             except FetchError as exc:
                 exc.url = exc.url or str(url)

@@ -58,16 +58,17 @@ class Store:
     version: steps.Version
 
     def write(self, poll: Poll) -> CheckResult:
+        taxonomy, matcher = poll.ctx.tagging()
         rows = steps.tag_changes(
             self.version.changes,
             poll.source,
-            poll.ctx.taxonomy,
+            taxonomy,
             page_url=self.result.url,
             detected_at=poll.started_at,
             document_title=self.version.document.title,
             previous_snapshot_id=poll.prior.snapshot_id,
         )
-        links = steps.link_milestones(rows, poll.ctx.matcher)
+        links = steps.link_milestones(rows, matcher)
         record = poll.record(self.outcome, self.result, learned=self.version.learned)
         change_ids = record_version(
             poll.ctx.engine,

@@ -11,8 +11,7 @@ each written by its own function, in one transaction:
     superseded    another poll recorded a newer version first: nothing written
 
 Isolation: whatever one source does (bytes, depth, time, an exception nobody foresaw) ends as an
-outcome of that source; only cancellation propagates. CPU work and database writes run in
-worker threads, so the event loop stays responsive during a huge page.
+outcome of that source; only cancellation propagates. CPU work runs off the event loop.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,20 +31,25 @@ from sqlalchemy.exc import SQLAlchemyError
 from observatory.config import Config, Settings, Source
 from observatory.errors import ExtractError, FetchError, SupersededError
 from observatory.fetch import Fetcher, FetchResult
-from observatory.milestones import Matcher, load_milestones
 from observatory.pipeline import outcomes, steps
+from observatory.pipeline.deferred import Deferred, deferred_matcher, deferred_taxonomy
+from observatory.pipeline.threads import on_database
 from observatory.store import claims
 from observatory.store.db import database_fault
 from observatory.store.models import utcnow
 from observatory.store.polls import PollRecord, Prior, read_prior, read_priors
 from observatory.store.sources import SOURCES, sync_sources
-from observatory.tagging import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from observatory.milestones import Matcher
+    from observatory.tagging import Taxonomy
 
 Outcome = Literal["new", "changed", "unchanged", "not_modified", "error", "busy", "superseded"]
 OUTCOMES: tuple[Outcome, ...] = (
     *("new", "changed", "unchanged", "not_modified", "error"),
     *("busy", "superseded"),
 )
+T = TypeVar("T")
 NOT_RECORDED = "not recorded"  # how an error that the database could not keep begins
 CLAIM_MARGIN = timedelta(seconds=60)  # a claim outlives the poll deadline by this much
 log = logging.getLogger("observatory.pipeline")
@@ -68,17 +72,33 @@ class CheckResult:
 
 @dataclass
 class PollContext:
-    """The I/O a poll needs, passed in (the CLI, the scheduler and tests each build one)."""
+    """The I/O a poll needs, passed in (the CLI, the scheduler and tests each build one).
+
+    The taxonomy and the milestone matcher may be ``Deferred``: only a poll that records changes
+    reads them (``tagging()``)."""
 
     engine: Engine
     fetcher: Fetcher
     settings: Settings
-    taxonomy: Taxonomy
+    taxonomy: Taxonomy | Deferred[Taxonomy]
     now: Callable[[], datetime] = field(default=utcnow)
     # runs the CPU-heavy steps (extraction, parsing, diff): a thread by default; the service
     # passes a process pool, so a huge page never holds the event loop's interpreter lock
     offload: Callable[..., Awaitable[Any]] = field(default=asyncio.to_thread)
-    matcher: Matcher | None = None  # the milestones new changes are linked to (None: none)
+    # the milestones new changes are linked to (None: none)
+    matcher: Matcher | Deferred[Matcher] | None = None
+    # claim and quiet writes on the loop itself (one-shot check on SQLite: see pipeline/threads)
+    database_inline: bool = False
+
+    async def database(self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """A short database call, where this context runs them (pipeline/threads)."""
+        return await on_database(self.database_inline, self.engine, call, *args, **kwargs)
+
+    def tagging(self) -> tuple[Taxonomy, Matcher | None]:
+        """The taxonomy and the milestone matcher, loaded now if they were deferred."""
+        taxonomy = self.taxonomy.get() if isinstance(self.taxonomy, Deferred) else self.taxonomy
+        matcher = self.matcher.get() if isinstance(self.matcher, Deferred) else self.matcher
+        return taxonomy, matcher
 
 
 @dataclass
@@ -91,6 +111,7 @@ class Poll:
     started_at: datetime
     t0: float = field(default_factory=time.monotonic)
     fetched: FetchResult | None = None  # the last fetch, kept for an error after it
+    holder: str = claims.HOLDER  # who claimed the source for this poll
 
     @property
     def volatile(self) -> frozenset[str]:
@@ -118,6 +139,7 @@ class Poll:
             last_modified=result.last_modified if good and result else None,
             body_hash=steps.body_hash(self.source, result.body) if good and result else None,
             learned=learned,
+            release=self.holder,  # the write gives the claim back: one transaction less
         )
 
     def result(self, record: PollRecord, change_ids: Sequence[int] = ()) -> CheckResult:
@@ -140,28 +162,33 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
     ttl = timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
     me = claims.new_holder()
     try:
-        holder = await asyncio.to_thread(
+        holder = await ctx.database(
             claims.take, ctx.engine, SOURCES, source.id, now=started_at, ttl=ttl, holder=me
         )
     except SQLAlchemyError as exc:
         return _unrecorded(source.id, t0, exc)
     if holder is not None:
         return CheckResult(source.id, "busy", error=f"being polled by another process ({holder})")
+    released = False
     try:
         if prior is None:
-            prior = await asyncio.to_thread(read_prior, ctx.engine, source.id)
-        poll = Poll(source, ctx, prior, started_at, t0)
-        return await _write(poll, await _examine_within_deadline(poll))
+            prior = await ctx.database(read_prior, ctx.engine, source.id)
+        poll = Poll(source, ctx, prior, started_at, t0, holder=me)
+        result = await _write(poll, await _examine_within_deadline(poll))
+        released = result.outcome != "superseded"  # a recorded poll gave its claim back
+        return result
     except SQLAlchemyError as exc:
         return _unrecorded(source.id, t0, exc)
     finally:
-        await _release(ctx, source.id, me)
+        if not released:
+            await _release(ctx, source.id, me)
 
 
 async def _examine_within_deadline(poll: Poll) -> outcomes.Outcome:
     """What happened, decided within ``poll_timeout``; every failure becomes ``Failed``."""
     try:
-        return await asyncio.wait_for(_examine(poll), poll.ctx.settings.poll_timeout)
+        async with asyncio.timeout(poll.ctx.settings.poll_timeout):  # no task of its own
+            return await _examine(poll)
     except TimeoutError:
         limit = poll.ctx.settings.poll_timeout
         return outcomes.Failed(
@@ -196,10 +223,12 @@ async def _examine(poll: Poll) -> outcomes.Outcome:
 
 
 async def _write(poll: Poll, outcome: outcomes.Outcome) -> CheckResult:
-    """Write the outcome in a worker thread; a write that fails on the data becomes an error
-    on the source, one that is superseded writes nothing."""
+    """Write the outcome where the context runs database calls (pipeline/threads); a write
+    that fails on the data becomes an error on the source, one superseded writes nothing."""
     try:
-        return await asyncio.to_thread(outcome.write, poll)
+        if isinstance(outcome, outcomes.Store):  # tagging and a snapshot: the pool's work
+            return await asyncio.to_thread(outcome.write, poll)
+        return await poll.ctx.database(outcome.write, poll)
     except SupersededError as exc:
         return CheckResult(poll.source.id, "superseded", error=exc.message)
     except SQLAlchemyError:
@@ -221,9 +250,8 @@ def _unrecorded(source_id: str, t0: float, exc: SQLAlchemyError) -> CheckResult:
 
 
 async def _release(ctx: PollContext, source_id: str, holder: str) -> None:
-    give_back = claims.give_back
     with contextlib.suppress(SQLAlchemyError, asyncio.CancelledError):  # it expires by itself
-        await asyncio.shield(asyncio.to_thread(give_back, ctx.engine, SOURCES, source_id, holder))
+        await asyncio.shield(ctx.database(claims.give_back, ctx.engine, SOURCES, source_id, holder))
 
 
 # --- many sources ----------------------------------------------------------------------------
@@ -236,22 +264,24 @@ async def check_sources(
     *,
     on_result: Callable[[CheckResult], None] | None = None,
     fetcher: Fetcher | None = None,
+    inline_database: bool = True,
 ) -> list[CheckResult]:
-    """Poll the given (default: all enabled) sources concurrently across hosts."""
+    """Poll the given (default: all enabled) sources concurrently across hosts, once (a
+    one-shot run: on SQLite its short database calls run on the loop, see ``PollContext``)."""
     if source_ids:
         sources = [config.source(sid) for sid in source_ids]
     else:
         sources = [s for s in config.sources if s.enabled]
     sync_sources(engine, config)
-    taxonomy = load_taxonomy(config.taxonomy_path)
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(config.settings)
     ctx = PollContext(
         engine=engine,
         fetcher=fetcher,
         settings=config.settings,
-        taxonomy=taxonomy,
-        matcher=Matcher(load_milestones(config)),
+        taxonomy=deferred_taxonomy(config),
+        matcher=deferred_matcher(config),
+        database_inline=inline_database and engine.dialect.name == "sqlite",
     )
     limit = asyncio.Semaphore(config.settings.concurrency)
     priors = read_priors(engine, [s.id for s in sources])

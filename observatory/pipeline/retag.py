@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from observatory.config import Config
 from observatory.pipeline.steps import tag_change
 from observatory.store.retag import NewTags, iter_batches, write_tags
-from observatory.tagging import Taxonomy
+
+if TYPE_CHECKING:
+    from observatory.tagging import Taxonomy
 
 
 @dataclass

@@ -15,20 +15,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from observatory.config import Settings, Source
-from observatory.diff import Change, diff_documents
 from observatory.document import Document
 from observatory.errors import ExtractError, FetchError
-from observatory.extract import extract
 from observatory.fetch import FetchResult
-from observatory.milestones import Matcher, link_rows
-from observatory.noise import drop_volatile, fingerprint, volatile_keys
 from observatory.store.models import ChangeRow, MilestoneLink
-from observatory.store.polls import previous_blob
-from observatory.store.snapshots import document_of
-from observatory.tagging import Tagging, Taxonomy, tag_text
+from observatory.store.snapshots import document_of, previous_blob
 
+# Extraction, diffing, tagging and milestones are imported by the steps that use them: a poll
+# that ends at 304 or on identical bytes needs none of them, and `observatory check` of
+# unchanged pages should not pay their start-up (lxml, trafilatura, rapidfuzz, the taxonomy).
 if TYPE_CHECKING:
+    from observatory.diff import Change
+    from observatory.milestones import Matcher
     from observatory.pipeline.poll import Poll
+    from observatory.tagging import Tagging, Taxonomy
 
 
 READ_CHARS = 100_000  # characters of one change that tagging and milestone linking read
@@ -78,6 +78,9 @@ async def extract_document(poll: Poll, result: FetchResult) -> tuple[Document, s
 def _read(
     source: Source, result: FetchResult, settings: Settings, volatile: frozenset[str]
 ) -> tuple[Document, str]:
+    from observatory.extract import extract
+    from observatory.noise import drop_volatile, fingerprint
+
     document = extract(
         source.effective_kind,
         result.body,
@@ -111,12 +114,18 @@ async def compare(poll: Poll, document: Document, new_print: str) -> Version:
 
 
 def _diff_stored(stored: bytes, new: Document, volatile: frozenset[str]) -> list[Change]:
+    from observatory.diff import diff_documents
+    from observatory.noise import drop_volatile
+
     return diff_documents(drop_volatile(document_of(stored), volatile), new)
 
 
 def _without_volatile(
     stored: bytes, new: Document, volatile: frozenset[str], learned: frozenset[str]
 ) -> Version:
+    from observatory.diff import diff_documents
+    from observatory.noise import drop_volatile, fingerprint
+
     new, old = drop_volatile(new, volatile), drop_volatile(document_of(stored), volatile)
     new_print = fingerprint(new, volatile)
     if new_print == fingerprint(old, volatile):
@@ -134,6 +143,8 @@ async def learn_volatile(poll: Poll, document: Document) -> set[str]:
         second, _ = await extract_document(poll, again)
     except (FetchError, ExtractError):
         return set()  # the recheck is an optimisation; the first fetch stands
+    from observatory.noise import volatile_keys
+
     return volatile_keys(document, second)
 
 
@@ -168,6 +179,8 @@ def tag_change(
     """Tag one change as a poll does (and ``observatory tag --retag`` again): the changed text
     decides the dimensions; the page title and heading path are context that can open the AI
     gate and locate the AI Act's own text (a paragraph of it need not say "AI" itself)."""
+    from observatory.tagging import tag_text
+
     text = "\n".join([*bounded(added), *bounded(removed)])
     return tag_text(text, taxonomy, hints=hints, context="\n".join([document_title, location]))
 
@@ -191,6 +204,8 @@ def link_milestones(
     """The milestone links of each row (pure: the change ids are set when they are stored)."""
     if matcher is None:
         return [[] for _ in rows]
+    from observatory.milestones import link_rows
+
     return [link_rows(matcher.match(_Read(row))) for row in rows]
 
 

@@ -1,9 +1,9 @@
 """Reading changes: the one filter-to-SQL, keyset pages, and the shapes every output uses.
 
 The CLI, the web pages, the Atom feed and the API all filter with ``ChangeFilter`` through
-``filtered``; words mean the same everywhere: full-text search (FTS5 on SQLite, see
-``observatory.store.search``). Pages are keyset-paginated, newest first, so page 1000 costs what
-page 1 costs. Every output shape (CLI JSON, API JSON, CSV, digests) starts from
+``filtered``; words mean the same everywhere: full-text search (FTS5 on SQLite, a tsvector on
+PostgreSQL, see ``observatory.store.search``). Pages are keyset-paginated, newest first, so page
+1000 costs what page 1 costs. Every output shape (CLI JSON, API JSON, CSV, digests) starts from
 ``change_to_dict``, so the contract lives in one place.
 """
 
@@ -65,7 +65,7 @@ class Page:
     highlights: dict[int, search.Highlight] = field(default_factory=dict)
 
 
-def filtered(flt: ChangeFilter, *, fts: bool) -> tuple[Any, Any]:
+def filtered(flt: ChangeFilter, *, fts: search.Index) -> tuple[Any, Any]:
     """``select(ChangeRow)`` restricted by *flt*, and the id column a search orders by (None
     when no words are searched)."""
     query = select(ChangeRow)
@@ -92,17 +92,17 @@ def page_of_changes(
     *,
     cursor: int | None = None,
     limit: int = 50,
-    fts: bool | None = None,
+    fts: search.Index | None = None,
     highlight: bool = False,
 ) -> Page:
     """At most *limit* changes after *cursor* (a change id) in the list's order, newest first.
 
     Lists are ordered by (detected_at, id), which the indexes on detected_at and on
     (source_id, detected_at) answer without sorting, for date ranges too; a full-text search is
-    ordered by id, which the FTS5 index answers (ids grow with detection time). *fts* says
-    whether the engine has the FTS5 index (None: look it up).
+    ordered by id, which the full-text index answers (ids grow with detection time). *fts* says
+    which index the engine has (None: look it up).
     """
-    fts = search.has_fts(engine) if fts is None else fts
+    fts = search.full_text_index(engine) if fts is None else fts
     query, order = filtered(flt, fts=fts)
     with Session(engine) as session:
         if order is not None:  # searching: the index's order
@@ -116,26 +116,11 @@ def page_of_changes(
         rows = list(session.scalars(query.limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
-        marks = _highlights(session, rows, flt.words, fts) if highlight and flt.words else {}
+        marks = {}
+        if highlight and flt.words:
+            marks = search.highlights(session.connection(), rows, flt.words, fts)
     next_cursor = rows[-1].id if more and rows else None
     return Page(rows, next_cursor, marks)
-
-
-def _highlights(
-    session: Session, rows: list[ChangeRow], words: str, fts: bool
-) -> dict[int, search.Highlight]:
-    """Marked title and passage of each row: by FTS5 itself, or by ``mark_words`` without it."""
-    ids = [r.id for r in rows if r.id is not None]
-    if fts:
-        return search.highlights(session.connection(), ids, words)
-    return {
-        r.id: search.Highlight(
-            search.mark_words(r.title, words),
-            search.mark_words(" … ".join(r.added or r.removed)[:400], words),
-        )
-        for r in rows
-        if r.id is not None
-    }
 
 
 def _before(session: Session, cursor: int) -> Any:
@@ -155,12 +140,12 @@ def iter_changes(
     flt: ChangeFilter,
     *,
     limit: int | None = None,
-    fts: bool | None = None,
+    fts: search.Index | None = None,
     batch: int = 500,
 ) -> Iterator[ChangeRow]:
     """Every matching change (at most *limit*), newest first, read in keyset batches (memory
     stays flat)."""
-    fts = search.has_fts(engine) if fts is None else fts
+    fts = search.full_text_index(engine) if fts is None else fts
     cursor: int | None = None
     left = limit if limit is not None else -1
     while left != 0:

@@ -10,6 +10,7 @@ two workers) never poll one source twice at once.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import secrets
@@ -17,8 +18,9 @@ import socket
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Select, Update
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"  # this process
 _serial = itertools.count(1)
@@ -34,32 +36,31 @@ def take(
 ) -> str | None:
     """Claim the row with primary key *key* until ``now + ttl``; None when the claim is ours,
     else who holds it (the row is left alone)."""
-    column = table.c.id
+    claim, holder_of, steal, _ = _statements(table)
+    params = {"key": key, "now": now, "holder": holder, "until": now + ttl}
     with engine.begin() as conn:
-        taken = conn.execute(
-            update(table)
-            .where(column == key)
-            .where(
-                or_(
-                    table.c.claimed_until.is_(None),
-                    table.c.claimed_until < now,
-                    table.c.claimed_by == holder,
-                )
-            )
-            .values(claimed_by=holder, claimed_until=now + ttl)
-        )
-        if taken.rowcount == 1:
+        if conn.execute(claim, params).rowcount == 1:
             return None
-        current = conn.execute(select(table.c.claimed_by).where(column == key)).scalar()
-        if current and _dead_here(str(current)):
-            stolen = conn.execute(
-                update(table)
-                .where(column == key, table.c.claimed_by == current)
-                .values(claimed_by=holder, claimed_until=now + ttl)
-            )
-            if stolen.rowcount == 1:
-                return None
+        current = conn.execute(holder_of, params).scalar()
+        dead = bool(current) and _dead_here(str(current))
+        if dead and conn.execute(steal, params | {"current": current}).rowcount == 1:
+            return None
     return str(current) if current else "nobody (the row is gone)"
+
+
+@functools.cache
+def _statements(table: Table) -> tuple[Update, Select[Any], Update, Update]:
+    """The claim, who-holds, steal and release statements of *table*, built once: building a
+    statement costs more than running it (a poll of an unchanged page runs two of them)."""
+    key, mine = table.c.id == bindparam("key"), table.c.claimed_by == bindparam("holder")
+    ours: dict[str, Any] = {"claimed_by": bindparam("holder"), "claimed_until": bindparam("until")}
+    free = or_(table.c.claimed_until.is_(None), table.c.claimed_until < bindparam("now"), mine)
+    return (
+        update(table).where(key, free).values(ours),
+        select(table.c.claimed_by).where(key),
+        update(table).where(key, table.c.claimed_by == bindparam("current")).values(ours),
+        update(table).where(key, mine).values(claimed_by=None, claimed_until=None),
+    )
 
 
 def _dead_here(holder: str) -> bool:
@@ -83,8 +84,4 @@ def _dead_here(holder: str) -> bool:
 def give_back(engine: Engine, table: Table, key: Any, holder: str = HOLDER) -> None:
     """Release our claim on the row (no effect when the claim is someone else's by now)."""
     with engine.begin() as conn:
-        conn.execute(
-            update(table)
-            .where(table.c.id == key, table.c.claimed_by == holder)
-            .values(claimed_by=None, claimed_until=None)
-        )
+        conn.execute(_statements(table)[3], {"key": key, "holder": holder})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -24,10 +24,19 @@ DEFAULT_DB = "sqlite:///observatory.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+# The driver for PostgreSQL URLs written the usual way (``postgresql://user@host/db``), which
+# SQLAlchemy would otherwise give to psycopg2; it comes with the extra "postgresql".
+POSTGRESQL_PREFIXES = ("postgresql://", "postgres://")
+POSTGRESQL_DRIVER = "postgresql+psycopg://"
+
+
 def normalise_url(url: str | None) -> str:
-    """Accept a SQLAlchemy URL or a plain file path (``data/obs.db``)."""
+    """Accept a SQLAlchemy URL, a plain PostgreSQL URL or a file path (``data/obs.db``)."""
     if not url:
         return DEFAULT_DB
+    for prefix in POSTGRESQL_PREFIXES:
+        if url.startswith(prefix):
+            return POSTGRESQL_DRIVER + url[len(prefix) :]
     if "://" in url:
         return url
     return f"sqlite:///{url}"
@@ -41,11 +50,26 @@ def make_engine(url: str | None = None) -> Engine:
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     try:
         engine = create_engine(url, **kwargs)
-    except Exception as exc:  # bad URL or missing driver
-        raise UsageError(f"cannot open database {url!r}: {exc}") from None
+    except ModuleNotFoundError as exc:  # the embedded default carries no PostgreSQL driver
+        hint = (
+            " (install it with: pip install 'observatory[postgresql]')" if "psycopg" in url else ""
+        )
+        raise UsageError(f"cannot open database {_shown(url)}: {exc}{hint}") from None
+    except Exception as exc:  # bad URL
+        raise UsageError(f"cannot open database {_shown(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _shown(url: str) -> str:
+    """The URL as an error message may show it (no password)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return repr(make_url(url).render_as_string(hide_password=True))
+    except Exception:  # unreadable: show nothing of it beyond its scheme
+        return repr(url.split("://", 1)[0] + "://...")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -70,7 +94,7 @@ def alembic_config(engine: Engine) -> Any:
 # The newest migration in observatory/migrations/versions (tests/test_db.py checks it against
 # Alembic). A database already there skips importing Alembic: every CLI command opens the
 # database, and the import costs about a third of a second.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 MIGRATION_LOCK = 0x0B5E_7A70  # the advisory lock key that serialises migrations on PostgreSQL
 
 
@@ -96,21 +120,36 @@ def schema_revision(engine: Engine) -> str | None:
         return None
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (creates it on a new database)."""
+SchemaStep = Callable[[Engine], None]
+# Schemas applied after Alembic's revisions by ``observatory migrate``, under the same lock, in
+# this order; each must be idempotent. The hook for the task queue's schema (Procrastinate's,
+# PostgreSQL only) when workers arrive: append a step that applies it if it is missing.
+SCHEMA_STEPS: tuple[SchemaStep, ...] = ()
+
+
+def migrate(engine: Engine, steps: Sequence[SchemaStep] = ()) -> str | None:
+    """Bring the schema to the newest revision (creates it on a new database), then run
+    *steps* (``SCHEMA_STEPS`` for ``observatory migrate``), all under one lock, so processes
+    starting together on a new database take turns. Returns the revision this process found
+    (None: a new database), so exactly one of them reports having created it."""
     database = sqlite_file(engine)
     if database is not None and not database.parent.exists():
         raise UsageError(
             f"cannot open database {str(database)!r}: folder {database.parent} does not exist"
         )
-    if schema_revision(engine) == SCHEMA_HEAD:
-        return
-    from alembic import command
-
+    found = schema_revision(engine)
+    if found == SCHEMA_HEAD and not steps:
+        return found
     try:
         with _one_migrator(engine):  # processes starting together on a new database take turns
-            if schema_revision(engine) != SCHEMA_HEAD:
+            found = schema_revision(engine)
+            if found != SCHEMA_HEAD:
+                from alembic import command
+
                 command.upgrade(alembic_config(engine), "head")
+            for step in steps:
+                step(engine)
+        return found
     except DatabaseError as exc:
         if "not a database" in str(exc):  # --db names some other file
             raise UsageError(

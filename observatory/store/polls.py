@@ -8,28 +8,30 @@ same transaction, so a poll is recorded whole or not at all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Update
 from sqlmodel import Session
 
 from observatory.document import Document
-from observatory.errors import NotFoundError, StoreError, SupersededError
+from observatory.errors import NotFoundError, SupersededError
 from observatory.store.models import (
-    Blob,
     ChangeDimension,
     ChangeRow,
     Check,
     MilestoneLink,
     Snapshot,
     SourceState,
+    UTCDateTime,
     VolatileBlock,
 )
-from observatory.store.snapshots import load_document, store_snapshot
+from observatory.store.snapshots import store_snapshot
 
 SOURCES = SourceState.__table__  # type: ignore[attr-defined]
 CHECKS = Check.__table__  # type: ignore[attr-defined]
@@ -64,6 +66,7 @@ class PollRecord:
     last_modified: str | None = None
     body_hash: str | None = None  # set when the body was good (validators are kept then)
     learned: frozenset[str] = frozenset()
+    release: str | None = None  # the poll's claim on the source, given back in the same write
 
 
 def read_priors(engine: Engine, source_ids: Sequence[str]) -> dict[str, Prior]:
@@ -110,44 +113,54 @@ def read_prior(engine: Engine, source_id: str) -> Prior:
     return prior
 
 
-def previous_document(engine: Engine, snapshot_id: int) -> Document:
-    with Session(engine) as session:
-        snapshot = session.get(Snapshot, snapshot_id)
-        assert snapshot is not None  # a foreign key from sources.last_snapshot_id
-        return load_document(session, snapshot)
-
-
-def previous_blob(engine: Engine, snapshot_id: int) -> bytes:
-    """The stored (compressed) Document of a snapshot: read here, parsed where the CPU work
-    runs (``snapshots.document_of``)."""
-    blobs, snapshots = Blob.__table__, SNAPSHOTS  # type: ignore[attr-defined]
-    query = (
-        select(blobs.c.data)
-        .select_from(snapshots.join(blobs, blobs.c.hash == snapshots.c.blob_hash))
-        .where(snapshots.c.id == snapshot_id)
-    )
-    with engine.connect() as conn:
-        data = conn.execute(query).scalar()
-    if data is None:
-        raise StoreError(f"snapshot {snapshot_id} or its blob is missing")
-    return bytes(data)
-
-
-def _state_values(o: PollRecord) -> dict[str, Any]:
-    values: dict[str, Any] = {"last_checked_at": o.started_at}
-    if o.outcome == "error":
-        values.update(
-            status="error",
-            last_error=o.error,
-            error_since=case(
-                (SOURCES.c.status == "error", SOURCES.c.error_since), else_=o.started_at
-            ),
-        )
+def _state_columns(error: bool, validators: bool, release: bool) -> dict[str, Any]:
+    """The ``sources`` columns a poll sets, as expressions of the parameters of
+    ``_state_params``: built per shape of poll, once (building costs more than running)."""
+    at = bindparam("p_at", type_=UTCDateTime())
+    values: dict[str, Any] = {"last_checked_at": at}
+    if error:
+        since = case((SOURCES.c.status == "error", SOURCES.c.error_since), else_=at)
+        values.update(status="error", last_error=bindparam("p_error"), error_since=since)
     else:
-        values.update(status="ok", last_error=None, error_since=None, last_ok_at=o.started_at)
-        if o.body_hash is not None:
-            values.update(etag=o.etag, last_modified=o.last_modified, body_hash=o.body_hash)
+        values.update(status="ok", last_error=None, error_since=None, last_ok_at=at)
+        if validators:  # a good body: its validators are kept for the next conditional GET
+            values.update(
+                etag=bindparam("p_etag"),
+                last_modified=bindparam("p_last_modified"),
+                body_hash=bindparam("p_body_hash"),
+            )
+    if release:  # ours no more, unless another process holds it by now
+        ours = SOURCES.c.claimed_by == bindparam("p_holder")
+        values.update(
+            claimed_by=case((ours, None), else_=SOURCES.c.claimed_by),
+            claimed_until=case((ours, None), else_=SOURCES.c.claimed_until),
+        )
     return values
+
+
+def _shape(o: PollRecord) -> tuple[bool, bool, bool]:
+    return o.outcome == "error", o.body_hash is not None, o.release is not None
+
+
+def _state_params(o: PollRecord) -> dict[str, Any]:
+    return {
+        "p_id": o.source_id,
+        "p_at": o.started_at,
+        "p_error": o.error,
+        "p_etag": o.etag,
+        "p_last_modified": o.last_modified,
+        "p_body_hash": o.body_hash,
+        "p_holder": o.release,
+    }
+
+
+@functools.cache
+def _record_state(error: bool, validators: bool, release: bool) -> Update:
+    where = SOURCES.c.id == bindparam("p_id")
+    return update(SOURCES).where(where).values(_state_columns(error, validators, release))
+
+
+INSERT_CHECK = insert(CHECKS)
 
 
 _CHECK_FIELDS = (
@@ -181,11 +194,12 @@ def _learn(conn: Connection, o: PollRecord) -> None:
 
 
 def record_check(engine: Engine, o: PollRecord) -> None:
-    """A poll without a new version: one check row and the source's state, in one transaction."""
+    """A poll without a new version: one check row and the source's state (and the claim given
+    back, see ``PollRecord.release``), in one transaction."""
     with engine.begin() as conn:
         _learn(conn, o)
-        conn.execute(insert(CHECKS).values(**_check_values(o)))
-        conn.execute(update(SOURCES).where(SOURCES.c.id == o.source_id).values(**_state_values(o)))
+        conn.execute(INSERT_CHECK, _check_values(o))
+        conn.execute(_record_state(*_shape(o)), _state_params(o))
 
 
 def record_version(
@@ -222,10 +236,10 @@ def record_version(
                 **{**_check_values(o), "snapshot_id": snapshot.id, "changes": len(change_ids)}
             )
         )
-        values = _state_values(o) | {"last_snapshot_id": snapshot.id}
+        values = _state_columns(*_shape(o)) | {"last_snapshot_id": snapshot.id}
         if change_ids:
             values["last_change_at"] = o.started_at
-        if not _advance(conn, o.source_id, expected_snapshot_id, values):
+        if not _advance(conn, _state_params(o), expected_snapshot_id, values):
             session.rollback()
             raise SupersededError(
                 "another poll recorded a newer version first; nothing written",
@@ -259,12 +273,16 @@ def _add_changes(
 
 
 def _advance(
-    conn: Connection, source_id: str, expected_snapshot_id: int | None, values: dict[str, Any]
+    conn: Connection,
+    params: dict[str, Any],
+    expected_snapshot_id: int | None,
+    values: dict[str, Any],
 ) -> bool:
     """Update the source's state if its last snapshot is still the expected one (the fence)."""
     last = SOURCES.c.last_snapshot_id
     still = last.is_(None) if expected_snapshot_id is None else last == expected_snapshot_id
     fenced = conn.execute(
-        update(SOURCES).where(SOURCES.c.id == source_id).where(still).values(**values)
+        update(SOURCES).where(SOURCES.c.id == bindparam("p_id")).where(still).values(values),
+        params,
     )
     return bool(fenced.rowcount == 1)

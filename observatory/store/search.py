@@ -1,11 +1,16 @@
-"""Full-text search over the changed text: an FTS5 index on SQLite, LIKE elsewhere.
+"""Full-text search over the changed text: FTS5 on SQLite, a tsvector on PostgreSQL, else LIKE.
 
-The index ``changes_fts`` (migration 0003) covers each change's title, location, added and removed
-text and is kept in sync by triggers, so every writer (the pipeline, a hand-made INSERT) updates
-it. What users type is turned into a safe FTS5 expression by ``match_expression``: words are
+On SQLite the index ``changes_fts`` (migration 0003) covers each change's title, location, added
+and removed text and is kept in sync by triggers; on PostgreSQL the generated column
+``changes.search_vector`` (migration 0008, GIN-indexed) holds the same words, so every writer (the
+pipeline, a hand-made INSERT) updates either. What users type means the same on both: words are
 ANDed, ``"quoted words"`` are phrases, a trailing ``*`` is a prefix, ``OR`` between two terms is
-an alternative; nothing else of the FTS5 syntax is let through. Matches are marked with
-``highlight()``/``snippet()`` on SQLite and by ``mark_words`` on other databases.
+an alternative (AND binds tighter: ``a b OR c`` is ``(a b) OR c``), and a word matches whole
+words only, without case or diacritics. On SQLite it becomes a safe FTS5 expression
+(``match_expression``, nothing else of the FTS5 syntax let through), on PostgreSQL a tsquery
+built term by term by ``observatory_phrase`` (``tsquery``). Matches are marked with
+``highlight()``/``snippet()`` on SQLite, by ``observatory.store.words`` (the same whole words) on
+PostgreSQL, and by ``mark_words`` (substrings, as LIKE matches) on other databases.
 """
 
 from __future__ import annotations
@@ -13,19 +18,24 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import reduce
+from typing import Any, Literal
 
 from markupsafe import Markup, escape
-from sqlalchemy import String, cast, column, func, or_, table, text
+from sqlalchemy import String, cast, column, false, func, literal_column, or_, table, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col
 
+from observatory.store import words as whole
 from observatory.store.models import ChangeRow
 
 # Control characters that never survive extraction (whitespace is normalised there), used to
 # mark where highlight()/snippet() found a match before the text is HTML-escaped.
-START, END = "\x02", "\x03"
+START, END = whole.START, whole.END
 SNIPPET_TOKENS = 24
+# What answers a search: FTS5 (SQLite), the tsvector column (PostgreSQL), or LIKE (neither).
+Index = Literal["fts5", "tsvector", "like"]
+SEARCH_VECTOR: Any = literal_column("changes.search_vector")
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -38,14 +48,24 @@ class Highlight:
     snippet: Markup
 
 
-def has_fts(bind: Engine | Connection) -> bool:
-    if bind.dialect.name != "sqlite":
-        return False
-    query = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes_fts'")
+def full_text_index(bind: Engine | Connection) -> Index:
+    """Which index answers a search on this database (its migrations say)."""
+    dialect = bind.dialect.name
+    if dialect == "sqlite":
+        query = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'changes_fts'")
+        found: Index = "fts5"
+    elif dialect == "postgresql":
+        query = text(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'changes' AND column_name = 'search_vector'"
+        )
+        found = "tsvector"
+    else:
+        return "like"
     if isinstance(bind, Engine):
         with bind.connect() as conn:
-            return conn.execute(query).first() is not None
-    return bind.execute(query).first() is not None
+            return found if conn.execute(query).first() is not None else "like"
+    return found if bind.execute(query).first() is not None else "like"
 
 
 def terms(words: str) -> list[tuple[str, bool, bool]]:
@@ -84,17 +104,36 @@ def match_expression(words: str) -> str:
 FTS = table("changes_fts", column("rowid"))
 
 
-def apply_search(query: Any, words: str, *, fts: bool) -> tuple[Any, Any]:
+def tsquery(words: str) -> Any:
+    """The user's words as a PostgreSQL tsquery expression (None: no term has a word). Each
+    term goes through ``observatory_phrase``, the function that also splits the indexed text,
+    so a term and the text it should match are always read alike."""
+    groups: list[list[Any]] = [[]]
+    for term, is_phrase, is_prefix in terms(words):
+        if term == "OR" and not is_phrase:
+            groups.append([])
+        elif whole.words_of(term):  # a term of no word ("_") matches nothing, as in FTS5
+            groups[-1].append(func.observatory_phrase(term, is_prefix))
+    alternatives = [reduce(lambda a, b: a.op("&&")(b), g) for g in groups if g]
+    return reduce(lambda a, b: a.op("||")(b), alternatives) if alternatives else None
+
+
+def apply_search(query: Any, words: str, *, fts: Index) -> tuple[Any, Any]:
     """Restrict a ``select(ChangeRow)`` to the changes matching *words*.
 
     Returns the query and the id column to order and page by (None when *words* is empty: the
     caller keeps its own order). With FTS5 the index drives the query (``ORDER BY
     changes_fts.rowid DESC`` is answered by the index itself), so a page of matches for a common
-    word costs a page, not a scan of every match.
+    word costs a page, not a scan of every match; PostgreSQL chooses between the GIN index and
+    walking the id index backwards.
     """
     if not terms(words):
         return query, None
-    if not fts:
+    if fts == "tsvector":
+        wanted = tsquery(words)
+        matches = false() if wanted is None else SEARCH_VECTOR.op("@@")(wanted)
+        return query.where(matches), col(ChangeRow.id)
+    if fts != "fts5":
         return query.where(*like_condition(words)), col(ChangeRow.id)
     joined = query.join_from(ChangeRow, FTS, FTS.c.rowid == col(ChangeRow.id)).where(
         text("changes_fts MATCH :fts_q").bindparams(fts_q=match_expression(words))
@@ -120,8 +159,42 @@ def like_condition(words: str) -> Any:
     return conditions
 
 
-def highlights(conn: Connection, ids: Sequence[int], words: str) -> dict[int, Highlight]:
-    """Marked title and snippet of each change in *ids* that matches *words* (FTS5 only)."""
+def highlights(
+    conn: Connection, rows: Sequence[ChangeRow], words: str, fts: Index
+) -> dict[int, Highlight]:
+    """Marked title and best passage of each row that matches *words*: by FTS5 itself, by the
+    same whole words in Python (PostgreSQL), or by substrings (LIKE)."""
+    if fts == "fts5":
+        return _fts5_highlights(conn, [r.id for r in rows if r.id is not None], words)
+    if fts == "tsvector":
+        found = [
+            whole.Term(whole.words_of(t), p)
+            for t, is_phrase, p in terms(words)
+            if (is_phrase or t != "OR") and whole.words_of(t)
+        ]
+        return {
+            r.id: Highlight(
+                marked(whole.marks(r.title, found)),
+                marked(whole.passage(_fields(r), found, SNIPPET_TOKENS)),
+            )
+            for r in rows
+            if r.id is not None
+        }
+    return {
+        r.id: Highlight(
+            mark_words(r.title, words), mark_words(" … ".join(r.added or r.removed)[:400], words)
+        )
+        for r in rows
+        if r.id is not None
+    }
+
+
+def _fields(row: ChangeRow) -> list[str]:
+    """The indexed fields of a change, as FTS5's columns hold them."""
+    return [row.title, row.location, "\n".join(row.added), "\n".join(row.removed)]
+
+
+def _fts5_highlights(conn: Connection, ids: Sequence[int], words: str) -> dict[int, Highlight]:
     expression = match_expression(words)
     if not ids or not expression:
         return {}

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from observatory.document import Document, sha256_hex
@@ -58,9 +59,15 @@ def store_snapshot(
 def _insert_ignoring_duplicate(session: Session, values: dict[str, object]) -> None:
     """INSERT a blob unless its hash is there already (ON CONFLICT DO NOTHING, both engines)."""
     table = Blob.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=["hash"]))
+    if session.get_bind().dialect.name == "postgresql":  # each dialect module loaded when used
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement: Any = postgresql_insert(table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table)
+    session.execute(statement.values(**values).on_conflict_do_nothing(index_elements=["hash"]))
 
 
 def document_of(data: bytes) -> Document:
@@ -73,3 +80,26 @@ def load_document(session: Session, snapshot: Snapshot) -> Document:
     if blob is None:  # foreign keys make this impossible unless the file was edited by hand
         raise StoreError(f"snapshot {snapshot.id}: blob {snapshot.blob_hash} is missing")
     return Document.from_json(decompress(blob.data))
+
+
+def previous_document(engine: Engine, snapshot_id: int) -> Document:
+    with Session(engine) as session:
+        snapshot = session.get(Snapshot, snapshot_id)
+        assert snapshot is not None  # a foreign key from sources.last_snapshot_id
+        return load_document(session, snapshot)
+
+
+def previous_blob(engine: Engine, snapshot_id: int) -> bytes:
+    """The stored (compressed) Document of a snapshot: read here, parsed where the CPU work
+    runs (``snapshots.document_of``)."""
+    blobs, snapshots = Blob.__table__, Snapshot.__table__  # type: ignore[attr-defined]
+    query = (
+        select(blobs.c.data)
+        .select_from(snapshots.join(blobs, blobs.c.hash == snapshots.c.blob_hash))
+        .where(snapshots.c.id == snapshot_id)
+    )
+    with engine.connect() as conn:
+        data = conn.execute(query).scalar()
+    if data is None:
+        raise StoreError(f"snapshot {snapshot_id} or its blob is missing")
+    return bytes(data)

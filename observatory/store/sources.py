@@ -20,9 +20,12 @@ SOURCES = SourceState.__table__  # type: ignore[attr-defined]
 
 
 def sync_sources(engine: Engine, config: Config) -> None:
-    """Make sure every configured source has a state row, with its current url/kind/name."""
+    """Make sure every configured source has a state row, with its current url/kind/name (rows
+    that already say so are left alone: a check of many sources writes nothing here)."""
     with engine.begin() as conn:
-        known = {row.id: row.url for row in conn.execute(select(SOURCES.c.id, SOURCES.c.url))}
+        columns = (SOURCES.c.id, SOURCES.c.url, SOURCES.c.kind, SOURCES.c.name)
+        known = {row.id: tuple(row)[1:] for row in conn.execute(select(*columns))}
+        new: list[dict[str, Any]] = []
         for source in config.sources:
             values: dict[str, Any] = {
                 "url": source.url,
@@ -30,11 +33,15 @@ def sync_sources(engine: Engine, config: Config) -> None:
                 "name": source.display_name,
             }
             if source.id not in known:
-                conn.execute(insert(SOURCES).values(id=source.id, status="unchecked", **values))
+                new.append({"id": source.id, "status": "unchecked", **values})
                 continue
-            if known[source.id] != source.url:  # validators belong to the old URL
+            if known[source.id] == (values["url"], values["kind"], values["name"]):
+                continue
+            if known[source.id][0] != source.url:  # validators belong to the old URL
                 values.update(etag=None, last_modified=None, body_hash=None)
             conn.execute(update(SOURCES).where(SOURCES.c.id == source.id).values(**values))
+        if new:
+            conn.execute(insert(SOURCES), new)
 
 
 def source_states(engine: Engine, config: Config) -> list[SourceState]:

@@ -54,7 +54,7 @@ def create_app(config: Config, engine: Engine, *, scheduler_status: Any | None =
     app.state.engine = engine
     app.state.env = make_environment(config.templates_path)
     app.state.scheduler_status = scheduler_status
-    app.state.fts = search.has_fts(engine)
+    app.state.fts = search.full_text_index(engine)
     app.state.cache = {}
 
     from observatory.web import api, docs, feeds, milestones, pages

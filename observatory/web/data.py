@@ -1,7 +1,8 @@
 """What the web views read: pages of changes (keyset), every change (streamed), counts, context.
 
 Pages are keyset-paginated on the change id, newest first, so page 1000 costs what page 1 costs.
-Filters are the CLI's ``ChangeFilter``; words go through ``observatory.search`` (FTS5 on SQLite).
+Filters are the CLI's ``ChangeFilter``; words go through ``observatory.store.search`` (FTS5 on
+SQLite, a tsvector on PostgreSQL).
 """
 
 from __future__ import annotations

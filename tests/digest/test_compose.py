@@ -10,6 +10,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from observatory.digest.outbox import store_digest
 from observatory.digest.owed import prepare_digests
 from observatory.digest.render import condense, make_environment, render_digest
 from observatory.errors import ConfigError
-from observatory.store.db import open_db
+from observatory.store.db import make_engine, open_db
 from observatory.store.models import Blob, ChangeRow, Snapshot, SourceState
 from observatory.tagging import load_taxonomy, tag_text
 from observatory.templating import safe_url
@@ -136,11 +137,13 @@ def fresh_db(path: Path) -> Engine:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[Engine, Config]:
-    engine = fresh_db(tmp_path / "x.db")
+def world(db_url: str) -> Iterator[tuple[Engine, Config]]:
+    """A fresh database (each engine in turn) with the mail fixtures' sources."""
+    engine = make_engine(db_url)
     config = mail_config()
     seed_sources(engine, config)
-    return engine, config
+    yield engine, config
+    engine.dispose()
 
 
 def by_email(digests: list[Any]) -> dict[str, Any]:

@@ -36,7 +36,8 @@ from observatory.digest import (
     store_new_digests,
 )
 from observatory.digest.smtp import DeliveryReport
-from tests.digest.test_compose import MAIL_FIXTURES, add_change, fresh_db, mail_config, seed_sources
+from observatory.store.db import make_engine
+from tests.digest.test_compose import MAIL_FIXTURES, add_change, mail_config, seed_sources
 
 
 def send_digests(
@@ -128,25 +129,26 @@ def smtp_env(port: int) -> dict[str, str]:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Engine, Config, Path]]:
-    db = tmp_path / "x.db"
-    engine = fresh_db(db)
+def world(db_url: str) -> Iterator[tuple[Engine, Config, str]]:
+    """A fresh database (each engine in turn: the outbox and its claims on SQLite and on
+    PostgreSQL) with the mail fixtures' sources; its URL for the CLI."""
+    engine = make_engine(db_url)
     config = mail_config()
     seed_sources(engine, config)
-    yield engine, config, db
+    yield engine, config, db_url
     engine.dispose()
 
 
-def run_cli(db: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+def run_cli(db: str, *args: str, env: dict[str, str] | None = None) -> Any:
     return CliRunner().invoke(
         main,
-        ["--config", str(MAIL_FIXTURES / "sources.yaml"), "--db", str(db), *args],
+        ["--config", str(MAIL_FIXTURES / "sources.yaml"), "--db", db, *args],
         env=env,
         catch_exceptions=False,
     )
 
 
-def test_filters_both_parts_and_headers(world: tuple[Engine, Config, Path]) -> None:
+def test_filters_both_parts_and_headers(world: tuple[Engine, Config, str]) -> None:
     engine, _config, db = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
     add_change(
@@ -184,7 +186,7 @@ def test_filters_both_parts_and_headers(world: tuple[Engine, Config, Path]) -> N
         assert server.handler.received == []
 
 
-def test_server_down_then_up_delivers_each_once(world: tuple[Engine, Config, Path]) -> None:
+def test_server_down_then_up_delivers_each_once(world: tuple[Engine, Config, str]) -> None:
     engine, _config, db = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
     port = free_port()
@@ -203,7 +205,7 @@ def test_server_down_then_up_delivers_each_once(world: tuple[Engine, Config, Pat
     assert {r["state"] for r in outbox_rows(engine)} == {"sent"}
 
 
-def test_transient_451_is_retried(world: tuple[Engine, Config, Path]) -> None:
+def test_transient_451_is_retried(world: tuple[Engine, Config, str]) -> None:
     engine, config, _ = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
     handler = Handler(rcpt_replies=["451 4.3.0 try again later"])
@@ -218,7 +220,7 @@ def test_transient_451_is_retried(world: tuple[Engine, Config, Path]) -> None:
     assert row["state"] == "sent" and row["attempts"] == 2
 
 
-def test_permanent_550_fails_without_retry(world: tuple[Engine, Config, Path]) -> None:
+def test_permanent_550_fails_without_retry(world: tuple[Engine, Config, str]) -> None:
     engine, _config, db = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
     handler = Handler(rcpt_replies=["550 5.1.1 no such user"])
@@ -235,7 +237,7 @@ def test_permanent_550_fails_without_retry(world: tuple[Engine, Config, Path]) -
     assert '"state": "failed"' in listed.output
 
 
-def test_killed_between_store_and_send_sends_once(world: tuple[Engine, Config, Path]) -> None:
+def test_killed_between_store_and_send_sends_once(world: tuple[Engine, Config, str]) -> None:
     engine, _config, db = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
     hold = threading.Event()
@@ -250,7 +252,7 @@ def test_killed_between_store_and_send_sends_once(world: tuple[Engine, Config, P
                 "--config",
                 str(MAIL_FIXTURES / "sources.yaml"),
                 "--db",
-                str(db),
+                db,
                 "digest",
                 "--send",
                 "--subscriber",
@@ -278,7 +280,7 @@ def test_killed_between_store_and_send_sends_once(world: tuple[Engine, Config, P
     assert [r["state"] for r in outbox_rows(engine) if r["id"] == stored["id"]] == ["sent"]
 
 
-def test_starttls_with_verified_certificate(world: tuple[Engine, Config, Path]) -> None:
+def test_starttls_with_verified_certificate(world: tuple[Engine, Config, str]) -> None:
     engine, config, _ = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
     ca = trustme.CA()
@@ -302,7 +304,7 @@ def test_starttls_with_verified_certificate(world: tuple[Engine, Config, Path]) 
     assert report.ok and len(server.handler.received) == 1
 
 
-def test_starttls_not_offered_is_refused(world: tuple[Engine, Config, Path]) -> None:
+def test_starttls_not_offered_is_refused(world: tuple[Engine, Config, str]) -> None:
     engine, config, _ = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
     with SMTPServer(Handler()) as server:
@@ -314,7 +316,7 @@ def test_starttls_not_offered_is_refused(world: tuple[Engine, Config, Path]) -> 
     assert outbox_rows(engine)[0]["state"] == "pending"
 
 
-def test_preview_marks_nothing(world: tuple[Engine, Config, Path], tmp_path: Path) -> None:
+def test_preview_marks_nothing(world: tuple[Engine, Config, str], tmp_path: Path) -> None:
     engine, _, db = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
     out = tmp_path / "d.html"
@@ -367,7 +369,7 @@ class PeerHandler(Handler):
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_all_pending_messages_share_one_smtp_session(world: tuple[Engine, Config, Path]) -> None:
+def test_all_pending_messages_share_one_smtp_session(world: tuple[Engine, Config, str]) -> None:
     engine, config, _ = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
     add_change(engine, "eurlex-ai-act", title="Article 57 added", location="Article 57")
@@ -382,7 +384,7 @@ def test_all_pending_messages_share_one_smtp_session(world: tuple[Engine, Config
 
 
 def test_reconnects_after_a_cut_session_and_marks_each_after_acceptance(
-    world: tuple[Engine, Config, Path],
+    world: tuple[Engine, Config, str],
 ) -> None:
     engine, config, _ = world
     add_change(engine, "ema-ai", dimensions=("guidance",))
@@ -400,7 +402,7 @@ def test_reconnects_after_a_cut_session_and_marks_each_after_acceptance(
 
 
 def test_stored_bytes_are_what_the_email_package_would_write(
-    world: tuple[Engine, Config, Path],
+    world: tuple[Engine, Config, str],
 ) -> None:
     """The spliced bodies of ``smtp_bytes`` parse back to the rendered parts."""
     from observatory.digest.outbox import store_digest

@@ -33,7 +33,7 @@ class ServiceProcess:
     """One `observatory run` subprocess; a thread reads its log lines as they come, so a test
     waits on a line (a condition), never for a fixed time."""
 
-    def __init__(self, tmp_path: Path, config: Path, db: Path, name: str = "run") -> None:
+    def __init__(self, tmp_path: Path, config: Path, db: Path | str, name: str = "run") -> None:
         self.log_path = tmp_path / f"{name}.log"
         self.config, self.db = config, db
         self.proc: subprocess.Popen[bytes] | None = None
@@ -148,34 +148,47 @@ def shift_back(db: Path, seconds: float) -> None:
                 )
 
 
-def checks(db: Path, source: str | None = None) -> list[tuple[str, datetime, str]]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute(
-            "SELECT source_id, started_at, outcome FROM checks ORDER BY started_at"
-        ).fetchall()
-    return [
-        (sid, datetime.fromisoformat(at), outcome)
-        for sid, at, outcome in rows
-        if source is None or sid == source
-    ]
+def checks(db: Path | str, source: str | None = None) -> list[tuple[str, datetime, str]]:
+    """(source, started_at, outcome) of every recorded poll, oldest first (either engine)."""
+    from sqlalchemy import select
+
+    from observatory.store.db import make_engine
+    from observatory.store.polls import CHECKS
+
+    engine = make_engine(str(db))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(CHECKS.c.source_id, CHECKS.c.started_at, CHECKS.c.outcome).order_by(
+                    CHECKS.c.started_at
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [(sid, at, outcome) for sid, at, outcome in rows if source is None or sid == source]
 
 
 def start(
-    tmp_path: Path, services: list[ServiceProcess], config: Path, name: str = "run"
+    tmp_path: Path,
+    services: list[ServiceProcess],
+    config: Path,
+    name: str = "run",
+    db: Path | str | None = None,
 ) -> ServiceProcess:
-    service = ServiceProcess(tmp_path, config, tmp_path / "obs.db", name).start()
+    service = ServiceProcess(tmp_path, config, db or tmp_path / "obs.db", name).start()
     services.append(service)
     return service
 
 
 def test_polls_on_time_reports_a_change_and_answers_health_and_metrics(
-    tmp_path: Path, site: FixtureSite, services: list[ServiceProcess]
+    tmp_path: Path, site: FixtureSite, services: list[ServiceProcess], db_url: str
 ) -> None:
+    """On SQLite and on PostgreSQL (there, for now, the same process under the same lease)."""
     ai = '{id: ai, url: "$B/ai.html", select: "main#content", every: 2s}'
     config = write_config(tmp_path / "sources.yaml", site, [ai])
-    service = start(tmp_path, services, config)
+    service = start(tmp_path, services, config, db=db_url)
     service.wait_for(r"poll ai (unchanged|not_modified)", count=2, timeout=10)
-    times = [at for _, at, _ in checks(tmp_path / "obs.db", "ai")]
+    times = [at for _, at, _ in checks(db_url, "ai")]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert gaps and all(1.5 <= g <= 2.8 for g in gaps), gaps  # 2 s, jitter at most 0.2 s
 
@@ -185,7 +198,7 @@ def test_polls_on_time_reports_a_change_and_answers_health_and_metrics(
         "--config",
         str(config),
         "--db",
-        str(tmp_path / "obs.db"),
+        db_url,
         "changes",
         "--format",
         "json",
@@ -217,7 +230,8 @@ def test_polls_on_time_reports_a_change_and_answers_health_and_metrics(
 
     code, elapsed = service.stop()
     assert code == 0 and elapsed < 10
-    assert "scheduler lease released" in service.log
+    if not db_url.startswith("postgresql"):  # the single-instance lease is SQLite's
+        assert "scheduler lease released" in service.log
 
 
 def test_sigterm_mid_poll_exits_0_and_leaves_no_half_written_poll(

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from observatory.config import parse_config
 from observatory.errors import UsageError
 from observatory.pipeline import check_sources
 from observatory.store.changes import ChangeFilter, iter_changes
 from observatory.store.db import alembic_config, make_engine, migrate, open_db
+from tests.engines import Databases
 from tests.sitesrv import FixtureSite
 
-PG_ADMIN = os.environ.get(
-    "OBSERVATORY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 CORE_TABLES = {
     "sources",
     "checks",
@@ -57,24 +53,13 @@ def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(databases: Databases) -> Iterator[str]:
+    """An empty PostgreSQL database (skipped without a server, failed in CI)."""
+    url = databases.new_postgresql(migrated=False)
     try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # no server, or no driver
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is expected in CI at {PG_ADMIN}: {exc}")
-        pytest.skip(f"no PostgreSQL at {PG_ADMIN}: {exc}")
-    name = f"observatory_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        databases.drop_postgresql(url)
 
 
 def test_postgresql_runs_the_same_migrations_and_pipeline(pg_url: str, site: FixtureSite) -> None:

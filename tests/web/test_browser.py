@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from tests.fixtures.web.world import World
 
 pytest_plugins = ["tests.fixtures.web.world"]
+# the engines differ below the web layer, which test_api/test_pages cover on both: once is enough
+pytestmark = pytest.mark.parametrize("web_world", ["sqlite"], indirect=True)
 
 CHROMIUM = os.environ.get("OBSERVATORY_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"

@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
 
 pytest_plugins = ["tests.fixtures.web.world"]
+# the engines differ below the web layer, which test_api/test_pages cover on both: once is enough
+pytestmark = pytest.mark.parametrize("web_world", ["sqlite"], indirect=True)
 
 
 MAX_EXAMPLES = 30
