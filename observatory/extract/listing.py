@@ -15,8 +15,6 @@ from observatory.extract._base import DATE, ExtractOptions, absolute_http, clean
 from observatory.extract._tree import El
 from observatory.extract.html import prepare
 
-__all__ = ["DATE", "extract_listing", "item_of"]
-
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
