@@ -3,7 +3,7 @@
     poll.py    check, changes, sources, tag
     mail.py    digest, outbox
     milestones.py  milestones (and its link, unlink)
-    run.py     run (the service)
+    run.py     run (the service), worker and migrate (a cluster on PostgreSQL)
     serve.py   serve (the web views)
 
 Commands are imported only when used, so ``observatory check`` loads neither the mail nor the
@@ -33,6 +33,8 @@ class _Commands(click.Group):
         "outbox": "observatory.cli.mail:outbox",
         "milestones": "observatory.cli.milestones:milestones",
         "run": "observatory.cli.run:run",
+        "worker": "observatory.cli.run:worker",
+        "migrate": "observatory.cli.run:migrate",
         "serve": "observatory.cli.serve:serve",
     }
 

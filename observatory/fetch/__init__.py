@@ -18,6 +18,9 @@ Choices worth knowing:
   other than the configured URL's host may not resolve to a private, loopback, link-local,
   multicast, reserved or unspecified address. The configured host itself is trusted (the operator
   named it), so a configured loopback URL works.
+- Many processes (``observatory worker`` on PostgreSQL) share a ``HostPace`` and a ``RobotsStore``
+  handed to the Fetcher: the pace then holds across the cluster, and robots.txt is read once for
+  all of them.
 - robots.txt is read once per origin per Fetcher (kept 24 h, as RFC 9309 suggests) through the same
   bounded path. 401/403 disallow all, other 4xx allow all (the stdlib convention). A network error,
   a 5xx or an oversized file allows all and is logged: an outage of robots.txt alone should not
@@ -34,8 +37,18 @@ that changes in between (rebinding) is not caught; pinning the vetted address ne
 httpcore network backend.
 """
 
-from observatory.fetch.client import Fetcher, FetchResult
-from observatory.fetch.guard import is_blocked_address
+from observatory.fetch.client import Fetcher, FetchResult, HostPace
+from observatory.fetch.guard import host_key, is_blocked_address
 from observatory.fetch.retry import parse_retry_after
+from observatory.fetch.robots import Policy, RobotsStore
 
-__all__ = ["FetchResult", "Fetcher", "is_blocked_address", "parse_retry_after"]
+__all__ = [
+    "FetchResult",
+    "Fetcher",
+    "HostPace",
+    "Policy",
+    "RobotsStore",
+    "host_key",
+    "is_blocked_address",
+    "parse_retry_after",
+]

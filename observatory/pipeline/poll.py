@@ -76,6 +76,7 @@ class PollContext:
     taxonomy: Taxonomy
     now: Callable[[], datetime] = field(default=utcnow)
     matcher: Matcher | None = None  # the milestones new changes are linked to (None: none)
+    claim_ttl: timedelta | None = None  # how long a claim lasts unrenewed (None: the deadline)
 
 
 @dataclass
@@ -134,7 +135,7 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
 
     Never raises for what the source or the database does; cancellation propagates."""
     started_at, t0 = ctx.now(), time.monotonic()
-    ttl = timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
+    ttl = ctx.claim_ttl or timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
     try:
         holder = await asyncio.to_thread(
             claims.take, ctx.engine, SOURCES, source.id, now=started_at, ttl=ttl

@@ -89,6 +89,7 @@ def setup_logging(fmt: str | None = None, stream: IO[str] | None = None) -> None
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)  # a line per job: ours says it
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
 

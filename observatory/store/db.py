@@ -33,12 +33,14 @@ def normalise_url(url: str | None) -> str:
     return f"sqlite:///{url}"
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, **options: Any) -> Engine:
+    """An engine for *url*; *options* go to ``create_engine`` (pool sizes of a worker)."""
     url = normalise_url(url)
     # JSON columns hold scraped text: keep it readable (and searchable) in the file.
     kwargs: dict[str, Any] = {"json_serializer": lambda o: json.dumps(o, ensure_ascii=False)}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    kwargs.update(options)
     try:
         engine = create_engine(url, **kwargs)
     except Exception as exc:  # bad URL or missing driver
@@ -70,7 +72,7 @@ def alembic_config(engine: Engine) -> Any:
 # The newest migration in observatory/migrations/versions (tests/test_db.py checks it against
 # Alembic). A database already there skips importing Alembic: every CLI command opens the
 # database, and the import costs about a third of a second.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0009"
 MIGRATION_LOCK = 0x0B5E_7A70  # the advisory lock key that serialises migrations on PostgreSQL
 
 
