@@ -14,7 +14,10 @@ defers them again. A late poll of a worker that comes back writes nothing twice:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,13 +35,16 @@ from observatory.service.dispatch import dispatch, plan
 from observatory.service.pace import DatabasePace, DatabaseRobots
 from observatory.service.status import SchedulerStatus
 from observatory.store import claims
-from observatory.store.due import POLL_TASK, poll_again
+from observatory.store.due import POLL_TASK, orphaned_polls, poll_again
 from observatory.store.models import utcnow
 from observatory.store.sources import SOURCES
 from observatory.tagging import load_taxonomy
 
-STALL_TIMEOUT = 30.0  # seconds without a heartbeat after which a worker's polls are redone
-HEARTBEAT = 5.0  # seconds between two heartbeats (Procrastinate's and the claims')
+# seconds without a heartbeat after which a worker's polls are done again (tests and the bench
+# set OBSERVATORY_STALL_TIMEOUT lower)
+STALL_TIMEOUT = min(max(float(os.environ.get("OBSERVATORY_STALL_TIMEOUT") or 30.0), 3.0), 3600.0)
+HEARTBEAT = min(5.0, STALL_TIMEOUT / 3)  # seconds between two heartbeats (jobs' and claims')
+ORPHAN_AFTER = timedelta(seconds=5)  # a poll job this old without a live claim is orphaned
 BUSY_RETRY = timedelta(seconds=3)  # a source claimed by another process is tried again after
 log = logging.getLogger("observatory.service")
 
@@ -145,16 +151,33 @@ class Cluster:
             log.debug("dispatch: %d polls deferred", deferred)
 
     async def recover(self) -> None:
-        """Polls whose worker stopped beating: poll the source again, drop the stale job."""
+        """Polls whose worker is gone (dead pid on this host, claim lapsed, or no heartbeat):
+        poll the source again soon, drop the stale job."""
         from procrastinate.jobs import Status
 
         manager = self.app.job_manager
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALL_TIMEOUT):
             if job.task_name == POLL_TASK:
-                source_id = str(job.task_kwargs.get("source_id", ""))
-                await self._again(source_id, self.now())
-                logs.event(logging.WARNING, f"poll {source_id} recovered", event_type="recover")
+                await self._recovered(str(job.task_kwargs.get("source_id", "")))
             await manager.finish_job(job, status=Status.FAILED, delete_job=True)
+        for job_id, source_id in await asyncio.to_thread(self._orphans):
+            await self._recovered(source_id)
+            with contextlib.suppress(Exception):  # finished meanwhile
+                await manager.finish_job_by_id_async(job_id, Status.FAILED, delete_job=True)
+
+    def _orphans(self) -> list[tuple[int, str]]:
+        now = self.now()
+        with self.engine.connect() as conn:
+            rows = orphaned_polls(conn, now, now - ORPHAN_AFTER, socket.gethostname())
+        return [
+            (job_id, source_id)
+            for job_id, source_id, holder, until in rows
+            if holder is None or (until is not None and until < now) or claims.dead_here(holder)
+        ]
+
+    async def _recovered(self, source_id: str) -> None:
+        await self._again(source_id, self.now())
+        logs.event(logging.WARNING, f"poll {source_id} recovered", event_type="recover")
 
     async def digests(self) -> None:
         from observatory.service.cluster_mail import due_digests

@@ -15,6 +15,7 @@ cron with its jitter). A dispatch that runs late coalesces the slots it missed i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -28,7 +29,10 @@ from observatory.service.planning import plan_polls, poll_trigger
 from observatory.store.due import Due, DueRow, PollJob, defer_polls, due_sources, planned, set_due
 from observatory.store.sources import sync_sources
 
-TICK = 5.0  # seconds between two dispatches
+# seconds between two dispatches: a divisor of 60 (tests set OBSERVATORY_DISPATCH_TICK to 1)
+TICK = int(os.environ.get("OBSERVATORY_DISPATCH_TICK") or 5)
+if TICK < 1 or 60 % TICK:
+    TICK = 5
 CATCH_UP_AFTER = timedelta(seconds=60)  # overdue by more: the cluster was down, plan again
 BATCH = 5_000  # sources deferred by one dispatch at most
 SYNC_LOCK = 0x0B5E_5111  # advisory lock: one process syncs the configuration at a time

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy.engine import Engine
 
 from observatory.fetch import Policy
-from observatory.store.claims import HOLDER
+from observatory.store.claims import HOLDER, dead_here
 from observatory.store.models import utcnow
 from observatory.store.turns import give_turn, read_robots, take_turn, write_robots
 
@@ -39,7 +39,7 @@ class DatabasePace:
                 )
 
     def _take(self, host: str) -> float:
-        return take_turn(self._engine, host, self._holder, self._hold)
+        return take_turn(self._engine, host, self._holder, self._hold, dead_here)
 
 
 class DatabaseRobots:

@@ -20,12 +20,13 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from observatory.service.dispatch import TICK
 from observatory.store.due import POLL_QUEUE, POLL_TASK
 
 log = logging.getLogger("observatory.service")
 SCHEMA_LOCK = 0x0B5E_7A71  # advisory lock: one process applies Procrastinate's schema
 CONTROL_QUEUE = "control"
-TICK_CRON = "* * * * * */5"  # every 5 seconds (croniter's sixth field is the second)
+TICK_CRON = f"* * * * * */{TICK:g}"  # every TICK seconds (croniter's sixth field: seconds)
 
 
 class Runtime(Protocol):

@@ -44,7 +44,7 @@ def take(
         if taken.rowcount == 1:
             return None
         current = conn.execute(select(table.c.claimed_by).where(column == key)).scalar()
-        if current and _dead_here(str(current)):
+        if current and dead_here(str(current)):
             stolen = conn.execute(
                 update(table)
                 .where(column == key, table.c.claimed_by == current)
@@ -55,7 +55,7 @@ def take(
     return str(current) if current else "nobody (the row is gone)"
 
 
-def _dead_here(holder: str) -> bool:
+def dead_here(holder: str) -> bool:
     """Was the claim taken by a process of this host that is gone?"""
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]

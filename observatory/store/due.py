@@ -136,3 +136,29 @@ def poll_again(conn: Connection, source_id: str, at: datetime) -> None:
     at shutdown, or lost with its worker); the next dispatch after *at* defers it."""
     c = SOURCES.c
     conn.execute(update(SOURCES).where(c.id == source_id, c.due_at > at).values(due_at=at))
+
+
+_ORPHANS = text(
+    """
+    SELECT j.id AS job_id, s.id AS source_id, s.claimed_by, s.claimed_until
+      FROM procrastinate_jobs j
+      JOIN sources s ON s.id = j.args->>'source_id'
+     WHERE j.task_name = :task AND j.status = 'doing'
+       AND (s.claimed_by IS NULL OR s.claimed_until < :now OR s.claimed_by LIKE :here)
+       AND (SELECT max(e.at) FROM procrastinate_events e
+             WHERE e.job_id = j.id AND e.type = 'started') < :before
+    """
+)
+
+
+def orphaned_polls(
+    conn: Connection, now: datetime, before: datetime, host: str
+) -> list[tuple[int, str, str | None, datetime | None]]:
+    """Poll jobs running for a while whose source is not claimed by a live poller: claim
+    lapsed (its worker stopped beating), or held by a process of *host* (checked by the caller
+    for a dead pid). (job id, source id, claimed_by, claimed_until)."""
+    params = {"task": POLL_TASK, "now": now, "before": before, "here": f"{host}:%"}
+    return [
+        (int(r.job_id), str(r.source_id), r.claimed_by, r.claimed_until)
+        for r in conn.execute(_ORPHANS, params)
+    ]

@@ -10,6 +10,7 @@ PostgreSQL only (the cluster runs on it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import text
@@ -44,9 +45,11 @@ _GIVE = text(
 BUSY_RECHECK = 0.1  # seconds between two looks at a turn held by another process
 
 
-def take_turn(engine: Engine, host: str, holder: str, hold: float) -> float:
+def take_turn(
+    engine: Engine, host: str, holder: str, hold: float, dead: Callable[[str], bool]
+) -> float:
     """Take the host's turn for at most *hold* seconds: 0.0 when taken, else how long to wait
-    before trying again."""
+    before trying again. A turn held by a process that *dead* says is gone is taken over."""
     with engine.begin() as conn:
         if conn.execute(_TAKE, {"host": host, "holder": holder, "hold": hold}).first():
             return 0.0
@@ -60,8 +63,21 @@ def take_turn(engine: Engine, host: str, holder: str, hold: float) -> float:
             )
     start_in = float(state.start_in or 0.0)
     if state.holder is not None and float(state.busy_for or 0.0) > 0:
+        if dead(str(state.holder)) and _steal(engine, host, str(state.holder), holder, hold):
+            return 0.0
         return max(BUSY_RECHECK, start_in)
     return max(start_in, 0.001)
+
+
+def _steal(engine: Engine, host: str, dead: str, holder: str, hold: float) -> bool:
+    steal = text(
+        "UPDATE host_turns SET holder = :holder,"
+        " busy_until = clock_timestamp() + make_interval(secs => :hold)"
+        " WHERE host = :host AND holder = :dead RETURNING host"
+    )
+    params = {"host": host, "dead": dead, "holder": holder, "hold": hold}
+    with engine.begin() as conn:
+        return conn.execute(steal, params).first() is not None
 
 
 def give_turn(engine: Engine, host: str, holder: str, delay: float) -> None:
