@@ -116,6 +116,7 @@ class Cluster:
             source = self.config.source(source_id)
         except NotFoundError:  # removed from this process's configuration since it was due
             return
+        lag = (self.now() - datetime.fromisoformat(due)).total_seconds()
         try:
             result = await check_source(source, self.ctx)
         except asyncio.CancelledError:  # stopped past the grace period: poll it again soon
@@ -133,6 +134,7 @@ class Cluster:
             http_status=result.http_status,
             duration=result.duration,
             error=result.error,
+            lag=lag,
         )
 
     async def _again(self, source_id: str, at: datetime) -> None:

@@ -105,9 +105,12 @@ def log_poll(
     http_status: int | None,
     duration: float,
     error: str | None,
+    lag: float | None = None,
 ) -> None:
     fields: dict[str, Any] = {"event_type": "poll", "source": source_id, "outcome": outcome}
     fields |= {"changes": changes, "http": http_status, "duration_s": round(duration, 3)}
+    if lag is not None:  # a cluster poll: seconds from its due time to its start
+        fields["lag_s"] = round(lag, 3)
     if error:
         fields["error"] = error
     level = logging.WARNING if outcome == "error" else logging.INFO
