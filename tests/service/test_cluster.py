@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,32 +22,8 @@ from sqlalchemy.exc import ProgrammingError
 
 from tests.sitesrv import FixtureSite, Response
 
-PG_ADMIN = os.environ.get(
-    "OBSERVATORY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 DELAY = 0.3  # per_host_delay of the tests
 WORKER = "from observatory.cli.main import main; main()"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # no server, or no driver
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is expected in CI at {PG_ADMIN}: {exc}")
-        pytest.skip(f"no PostgreSQL at {PG_ADMIN}: {exc}")
-    name = f"observatory_cluster_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
