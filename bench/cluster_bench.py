@@ -30,6 +30,7 @@ import itertools
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -183,20 +184,27 @@ def politeness(requests: list[tuple[str, str, float, float]], t0: float, t1: flo
 
 
 def gaps(
-    requests: list[tuple[str, str, float, float]], interval: float, t0: float, t1: float
+    requests: list[tuple[str, str, float, float]],
+    interval: float,
+    t0: float,
+    t1: float,
+    since: float,
+    extra: float = 0.0,
 ) -> tuple[int, int, float]:
-    """(duplicate polls, lost polls, longest gap) of the pages' requests started in [t0, t1)."""
+    """(duplicate polls, lost polls, longest gap) of the pages' requests started in [t0, t1)
+    whose previous request started after *since* (the phase's start); *extra* seconds more
+    are allowed before a gap counts as lost."""
     by_page: dict[str, list[float]] = defaultdict(list)
     for _host, page, arrival, _end in requests:
         if page.startswith("/p/"):
             by_page[page].append(arrival)
-    allowed = interval + min(interval * 0.1, 300) + STALL + TICK + 5  # +5: the orphan grace
+    allowed = interval + min(interval * 0.1, 300) + STALL + TICK + 5 + extra  # 5: orphan grace
     dup = lost = 0
     longest = 0.0
     for times in by_page.values():
         times.sort()
         for a, b in itertools.pairwise(times):
-            if t0 <= b < t1:
+            if t0 <= b < t1 and a >= since:
                 dup += b - a < interval / 2
                 lost += b - a > allowed
                 longest = max(longest, b - a)
@@ -208,6 +216,21 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def fresh_queue(cluster: Cluster) -> None:
+    """Drop the poll jobs a previous phase left queued (they would run first, long overdue)."""
+    cluster.sql("DELETE FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
+
+
+def vacuum(cluster: Cluster) -> None:
+    """VACUUM ANALYZE after the first polls, so autovacuum does not land in a measured window."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(cluster.db, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
 
 
 def write_config(path: Path, sources: int, hosts: int, port: int, every: str, conc: int) -> None:
@@ -241,6 +264,7 @@ def throughput(
     sources = int(cluster.sql("SELECT count(*) FROM sources")[0][0])  # type: ignore[call-overload]
     expected = workers * cluster.concurrency / 1.1  # polls/s if bound by the 0.2-2 s latency
     window = min(window, 0.5 * sources / expected)
+    fresh_queue(cluster)
     cluster.sql("UPDATE sources SET due_at = now(), due_anchor = now()")
     for slot in range(workers):
         cluster.start(slot)
@@ -269,6 +293,7 @@ def faults(
     cpu: dict[str, float],
 ) -> list[tuple[str, float, float]]:
     """4 workers on a steady load; the windows (name, start, end) of baseline and each fault."""
+    fresh_queue(cluster)
     cluster.sql(f"UPDATE sources SET due_at = now() + random() * interval '{interval} seconds'")
     cluster.sql("UPDATE sources SET due_anchor = due_at")
     for slot in range(4):
@@ -326,18 +351,28 @@ def report_faults(
     )
     print(
         f"{'window':<20}{'polls/s':>8}{'lag p50':>9}{'lag p99':>9}{'polite':>8}"
-        f"{'dup':>6}{'lost':>6}{'max gap':>9}{'PG ms/poll':>11}"
+        f"{'dup':>6}{'lost':>6}{'lost+30s':>9}{'max gap':>9}{'PG ms/poll':>11}"
     )
+    since = windows[0][1] - 15  # the phase's start
     for name, t0, t1 in windows:
         pages = [r for r in requests if r[1].startswith("/p/") and t0 <= r[2] < t1]
         lag = [v for stamp, v in lags if t0 <= stamp < t1]
-        dup, lost, longest = gaps(requests, interval, t0, t1)
+        dup, lost, longest = gaps(requests, interval, t0, t1, since)
+        lost_outage = gaps(requests, interval, t0, t1, since, extra=30.0)[1]
         rate = len(pages) / (t1 - t0)
         print(
             f"{name:<20}{rate:>8.1f}{percentile(lag, 0.5):>9.2f}{percentile(lag, 0.99):>9.2f}"
-            f"{politeness(requests, t0, t1):>8}{dup:>6}{lost:>6}{longest:>9.1f}"
+            f"{politeness(requests, t0, t1):>8}{dup:>6}{lost:>6}{lost_outage:>9}{longest:>9.1f}"
             f"{1000 * cpu.get(name, 0.0) / max(len(pages), 1):>11.2f}"
         )
+    end = max(r[2] for r in requests)
+    last: dict[str, float] = {}
+    for _host, page, arrival, _end in requests:
+        if page.startswith("/p/"):
+            last[page] = max(last.get(page, 0.0), arrival)
+    allowed = interval + min(interval * 0.1, 300) + STALL + TICK + 5
+    stale = sum(end - t > allowed for t in last.values())
+    print(f"pages not polled in the last {allowed:g} s of the run: {stale} of {len(last)}")
 
 
 def main() -> None:
@@ -351,6 +386,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=60.0, help="interval of phase 2, seconds")
     parser.add_argument("--step", type=float, default=100.0, help="seconds per phase-2 window")
     parser.add_argument("--port", type=int, default=18080)
+    parser.add_argument("--repeat", type=int, default=3, help="throughput runs per N")
     parser.add_argument("--skip-faults", action="store_true")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the logs")
     args = parser.parse_args()
@@ -421,18 +457,26 @@ def phases(cluster: Cluster, pg: PrivatePostgres, log: Path, args: argparse.Name
         f"first polls of every source (4 workers): {time.time() - start:.0f} s"
         f"{'' if warmed else ' (TIMED OUT)'}"
     )
+    vacuum(cluster)
+    runs: dict[int, list[dict[str, float]]] = defaultdict(list)
+    for rep in range(args.repeat):  # interleaved, the order rotated: the machine is shared
+        order = (1, 2, 4) if rep % 2 == 0 else (4, 2, 1)
+        for n in order:
+            runs[n].append(throughput(cluster, pg, log, n, args.window))
     print(
+        f"\nthroughput, medians of {args.repeat} interleaved runs each"
         f"\n{'workers':>7}{'polls/s':>9}{'N*X(1)':>8}{'ratio':>7}{'window':>8}"
-        f"{'PG ms/poll':>11}{'worker ms/poll':>15}{'polite':>8}"
+        f"{'PG ms/poll':>11}{'worker ms/poll':>15}{'polite':>8}   runs (polls/s)"
     )
-    base = None
+    base = statistics.median(r["polls_s"] for r in runs[1])
     for n in (1, 2, 4):
-        got = throughput(cluster, pg, log, n, args.window)
-        base = base or got["polls_s"]
+        med = {k: statistics.median(r[k] for r in runs[n]) for k in runs[n][0]}
+        polite = sum(int(r["polite"]) for r in runs[n])
+        each = " ".join(f"{r['polls_s']:.1f}" for r in runs[n])
         print(
-            f"{n:>7}{got['polls_s']:>9.1f}{n * base:>8.1f}{got['polls_s'] / (n * base):>7.2f}"
-            f"{got['window']:>7.0f}s{got['pg_cpu_ms']:>11.2f}{got['worker_cpu_ms']:>15.2f}"
-            f"{got['polite']:>8}"
+            f"{n:>7}{med['polls_s']:>9.1f}{n * base:>8.1f}{med['polls_s'] / (n * base):>7.2f}"
+            f"{med['window']:>7.0f}s{med['pg_cpu_ms']:>11.2f}{med['worker_cpu_ms']:>15.2f}"
+            f"{polite:>8}   {each}"
         )
     if args.skip_faults:
         return

@@ -127,15 +127,7 @@ class Cluster:
         self.status.last_poll_at = self.now()
         self.status.polls.labels(result.outcome).inc()
         self.status.poll_seconds.observe(result.duration)
-        logs.log_poll(
-            result.source_id,
-            result.outcome,
-            changes=result.changes,
-            http_status=result.http_status,
-            duration=result.duration,
-            error=result.error,
-            lag=lag,
-        )
+        logs.log_result(result, lag)
 
     async def _again(self, source_id: str, at: datetime) -> None:
         def write() -> None:

@@ -16,8 +16,6 @@ cron with its jitter). A dispatch that runs late coalesces the slots it missed i
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
@@ -26,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from observatory.config import Config, Source
 from observatory.fetch import host_key
 from observatory.service.planning import plan_polls, poll_trigger
+from observatory.store.db import advisory_lock
 from observatory.store.due import Due, DueRow, PollJob, defer_polls, due_sources, planned, set_due
 from observatory.store.sources import sync_sources
 
@@ -56,7 +55,7 @@ def next_due(source: Source, config: Config, row: Due, now: datetime) -> datetim
 
 def plan(engine: Engine, config: Config, now: datetime) -> int:
     """Bring the sources table and every schedule in step with *config*; the number planned."""
-    with _one_syncer(engine):
+    with advisory_lock(engine, SYNC_LOCK):
         sync_sources(engine, config)
         with engine.begin() as conn:
             return _plan(conn, config, now)
@@ -115,14 +114,3 @@ def _host(source: Source) -> str:
         return f"host:{host_key(parse_url(source.url).host)}"
     except Exception:  # a URL the fetcher refuses fails in the poll, with its own message
         return f"source:{source.id}"
-
-
-@contextmanager
-def _one_syncer(engine: Engine) -> Iterator[None]:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SYNC_LOCK})
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SYNC_LOCK})
-            conn.commit()

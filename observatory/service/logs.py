@@ -117,6 +117,19 @@ def log_poll(
     event(level, f"poll {source_id} {outcome}", **fields)
 
 
+def log_result(result: Any, lag: float | None = None) -> None:
+    """The log line of a ``pipeline.CheckResult`` (scheduler and cluster alike)."""
+    log_poll(
+        result.source_id,
+        result.outcome,
+        changes=result.changes,
+        http_status=result.http_status,
+        duration=result.duration,
+        error=result.error,
+        lag=lag,
+    )
+
+
 def log_delivery(
     subscriber: str, *, sent: int, pending: int, failed: int, errors: list[str]
 ) -> None:

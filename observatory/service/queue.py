@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from observatory.service.dispatch import TICK
+from observatory.store.db import advisory_lock
 from observatory.store.due import POLL_QUEUE, POLL_TASK
 
 log = logging.getLogger("observatory.service")
@@ -55,18 +56,13 @@ def apply_queue_schema(engine: Engine) -> bool:
         return False
     from procrastinate.schema import SchemaManager
 
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
-        try:
-            if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar():
-                return False
-            conn.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
-            conn.commit()
-            log.info("job queue schema (Procrastinate) created")
-            return True
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
-            conn.commit()
+    with advisory_lock(engine, SCHEMA_LOCK) as conn:
+        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar():
+            return False
+        conn.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
+        conn.commit()
+    log.info("job queue schema (Procrastinate) created")
+    return True
 
 
 def queue_ready(engine: Engine) -> bool:

@@ -161,14 +161,7 @@ class ServiceScheduler:
             self.status.unrecorded.pop(result.source_id, None)
         if result.change_ids:
             self._count_dimensions(result.change_ids)
-        logs.log_poll(
-            result.source_id,
-            result.outcome,
-            changes=result.changes,
-            http_status=result.http_status,
-            duration=result.duration,
-            error=result.error,
-        )
+        logs.log_result(result)
 
     def _count_dimensions(self, change_ids: tuple[int, ...]) -> None:
         try:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlmodel import create_engine
 
@@ -118,13 +118,8 @@ def _one_migrator(engine: Engine) -> Iterator[None]:
     """Hold an exclusive lock while migrating: an advisory lock on PostgreSQL, ``flock`` on the
     SQLite file (a different lock from SQLite's own byte-range locks, so they never clash)."""
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
-                conn.commit()
+        with advisory_lock(engine, MIGRATION_LOCK):
+            yield
         return
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
@@ -136,6 +131,20 @@ def _one_migrator(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def advisory_lock(engine: Engine, key: int) -> Iterator[Connection]:
+    """Hold PostgreSQL's session advisory lock *key* (processes that take it take turns); the
+    connection that holds it."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
 
 
 def _store_error(engine: Engine, exc: Exception) -> StoreError:
