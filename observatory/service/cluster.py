@@ -4,11 +4,11 @@ One ``Cluster`` per worker process: the configuration (read at start and on SIGH
 context (a Fetcher whose pace and robots.txt cache are the database's, claims that lapse after
 ``STALL_TIMEOUT`` unless renewed) and the counters of /healthz and /metrics.
 
-No poll is lost: a poll that finds its source claimed (``busy``) or is cancelled at shutdown
-brings the source's ``due_at`` forward, and ``recover`` does the same for the polls of workers
-whose heartbeat stopped (SIGKILL, a frozen machine), then drops their jobs; the next dispatch
-defers them again. A late poll of a worker that comes back writes nothing twice: the fence of
-``record_version`` makes it ``superseded``.
+No poll is lost: a poll that finds its source claimed (``busy``), whose outcome the database
+could not keep, or that is cancelled at shutdown brings the source's ``due_at`` forward, and
+``recover`` does the same for the polls of workers whose heartbeat stopped (SIGKILL, a frozen
+machine), then drops their jobs; the next dispatch defers them again. A late poll of a worker
+that comes back writes nothing twice: the fence of ``record_version`` makes it ``superseded``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from observatory.config import Config, load_config
 from observatory.errors import NotFoundError
 from observatory.fetch import Fetcher
 from observatory.milestones import Matcher, load_milestones
-from observatory.pipeline import PollContext, check_source
+from observatory.pipeline import NOT_RECORDED, PollContext, check_source
 from observatory.service import logs
 from observatory.service.dispatch import dispatch, plan
 from observatory.service.pace import DatabasePace, DatabaseRobots
@@ -122,7 +122,8 @@ class Cluster:
         except asyncio.CancelledError:  # stopped past the grace period: poll it again soon
             await asyncio.shield(self._again(source_id, self.now()))
             raise
-        if result.outcome == "busy":
+        unrecorded = result.outcome == "error" and (result.error or "").startswith(NOT_RECORDED)
+        if result.outcome == "busy" or unrecorded:  # not polled, or not kept: poll it again
             await self._again(source_id, self.now() + BUSY_RETRY)
         self.status.last_poll_at = self.now()
         self.status.polls.labels(result.outcome).inc()

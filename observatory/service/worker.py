@@ -35,6 +35,9 @@ from observatory.store.models import utcnow
 
 STOP_GRACE = 8.0  # seconds for polls in flight; the whole stop stays under 10 s
 RESTART_AFTER = 3.0  # seconds before Procrastinate's worker is started again after a failure
+# Procrastinate wakes an idle worker when a job is deferred, not when a job ends: the next poll
+# of a host (``lock`` per host) waits for this look at the queue, so it is short.
+FETCH_EVERY = 0.25
 log = logging.getLogger("observatory.service")
 
 
@@ -107,6 +110,7 @@ class WorkerProcess:
                         stalled_worker_timeout=STALL_TIMEOUT,
                         shutdown_graceful_timeout=STOP_GRACE,
                         listen_notify=True,
+                        fetch_job_polling_interval=FETCH_EVERY,
                     )
             except asyncio.CancelledError:
                 raise
@@ -127,8 +131,10 @@ class WorkerProcess:
 
 def open_cluster_db(db_url: str | None) -> Engine:
     """The PostgreSQL engine of a worker, migrated (Alembic, then Procrastinate's schema)."""
-    # every poll in flight holds a connection now and then (claim, turn, record): room for all
-    engine = make_engine(db_url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    # every poll in flight holds a connection now and then (claim, turn, record): room for all.
+    # No pre-ping (a round trip per checkout): after a restart of the server the first use of a
+    # dead connection fails, the pool drops them all, and that poll is done again.
+    engine = make_engine(db_url, pool_size=20, max_overflow=40)
     if engine.dialect.name != "postgresql":
         raise UsageError(
             "observatory worker needs PostgreSQL (--db postgresql+psycopg://...); "
