@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 def run(state: State, host: str, port: int) -> None:
     """Poll every source on its schedule, send digests on their cadence, serve the web app.
 
-    One scheduler per database: a second `run` exits 1 naming the holder. SIGHUP (or an edit of
-    the config file) reloads the configuration; SIGTERM or SIGINT stops cleanly (exit 0). Logs go
-    to stderr, as JSON with OBSERVATORY_LOG_FORMAT=json.
+    On SQLite, one scheduler per database: a second `run` exits 1 naming the holder. On
+    PostgreSQL, `run` is one worker of a cluster plus the web views, and several may run.
+    SIGHUP (or, on SQLite, an edit of the config file) reloads the configuration; SIGTERM or
+    SIGINT stops cleanly (exit 0). Logs go to stderr, as JSON with OBSERVATORY_LOG_FORMAT=json.
 
     \b
     Example:
