@@ -388,6 +388,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--repeat", type=int, default=3, help="throughput runs per N")
     parser.add_argument("--skip-faults", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the logs")
     args = parser.parse_args()
     if args.keep:
@@ -459,7 +460,7 @@ def phases(cluster: Cluster, pg: PrivatePostgres, log: Path, args: argparse.Name
     )
     vacuum(cluster)
     runs: dict[int, list[dict[str, float]]] = defaultdict(list)
-    for rep in range(args.repeat):  # interleaved, the order rotated: the machine is shared
+    for rep in range(0 if args.skip_throughput else args.repeat):  # interleaved, the order rotated: the machine is shared
         order = (1, 2, 4) if rep % 2 == 0 else (4, 2, 1)
         for n in order:
             runs[n].append(throughput(cluster, pg, log, n, args.window))
@@ -468,8 +469,8 @@ def phases(cluster: Cluster, pg: PrivatePostgres, log: Path, args: argparse.Name
         f"\n{'workers':>7}{'polls/s':>9}{'N*X(1)':>8}{'ratio':>7}{'window':>8}"
         f"{'PG ms/poll':>11}{'worker ms/poll':>15}{'polite':>8}   runs (polls/s)"
     )
-    base = statistics.median(r["polls_s"] for r in runs[1])
-    for n in (1, 2, 4):
+    base = statistics.median(r["polls_s"] for r in runs[1]) if runs else 0.0
+    for n in (1, 2, 4) if runs else ():
         med = {k: statistics.median(r[k] for r in runs[n]) for k in runs[n][0]}
         polite = sum(int(r["polite"]) for r in runs[n])
         each = " ".join(f"{r['polls_s']:.1f}" for r in runs[n])

@@ -61,6 +61,7 @@ class Cluster:
         self.config_path, self.config, self.engine = config_path, config, engine
         self.status, self.now = status, now
         self.app: Any = None  # the Procrastinate app, set by the worker process
+        self.in_flight: set[str] = set()  # sources being polled by this process now
         self.ctx = self._context(config)
 
     def _context(self, config: Config) -> PollContext:
@@ -117,11 +118,14 @@ class Cluster:
         except NotFoundError:  # removed from this process's configuration since it was due
             return
         lag = (self.now() - datetime.fromisoformat(due)).total_seconds()
+        self.in_flight.add(source_id)  # its claim is renewed by the heartbeat meanwhile
         try:
             result = await check_source(source, self.ctx)
         except asyncio.CancelledError:  # stopped past the grace period: poll it again soon
             await asyncio.shield(self._again(source_id, self.now()))
             raise
+        finally:
+            self.in_flight.discard(source_id)
         unrecorded = result.outcome == "error" and (result.error or "").startswith(NOT_RECORDED)
         if result.outcome == "busy" or unrecorded:  # not polled, or not kept: poll it again
             await self._again(source_id, self.now() + BUSY_RETRY)
@@ -180,5 +184,5 @@ class Cluster:
         await asyncio.to_thread(due_digests, self.engine, self.config, self.now(), self.status)
 
     async def renew_claims(self) -> None:
-        ttl = timedelta(seconds=STALL_TIMEOUT)
-        await asyncio.to_thread(claims.renew, self.engine, SOURCES, now=self.now(), ttl=ttl)
+        ttl, keys = timedelta(seconds=STALL_TIMEOUT), set(self.in_flight)
+        await asyncio.to_thread(claims.renew, self.engine, SOURCES, keys, now=self.now(), ttl=ttl)

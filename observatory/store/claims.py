@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,12 +85,28 @@ def give_back(engine: Engine, table: Table, key: Any, holder: str = HOLDER) -> N
 
 
 def renew(
-    engine: Engine, table: Table, *, now: datetime, ttl: timedelta, holder: str = HOLDER
+    engine: Engine,
+    table: Table,
+    keys: Collection[Any],
+    *,
+    now: datetime,
+    ttl: timedelta,
+    holder: str = HOLDER,
 ) -> int:
-    """Push every claim of ours forward to ``now + ttl`` (a heartbeat: a claim of a process that
-    stops beating lapses after *ttl*); the number of claims renewed."""
+    """A heartbeat: push our claims on the rows *keys* (the work in flight) forward to
+    ``now + ttl``, and give back any other claim of ours, left by work that could not release
+    it (the database was away then); the number of claims renewed."""
+    mine = table.c.claimed_by == holder
     with engine.begin() as conn:
-        renewed = conn.execute(
-            update(table).where(table.c.claimed_by == holder).values(claimed_until=now + ttl)
-        )
-    return int(renewed.rowcount or 0)
+        if keys:
+            renewed = conn.execute(
+                update(table)
+                .where(mine, table.c.id.in_(list(keys)))
+                .values(claimed_until=now + ttl)
+            )
+        # not a claim taken in the last second (a poll that began after *keys* was read)
+        left = [mine, table.c.claimed_until < now + ttl - timedelta(seconds=1)]
+        if keys:
+            left.append(table.c.id.not_in(list(keys)))
+        conn.execute(update(table).where(*left).values(claimed_by=None, claimed_until=None))
+    return int(renewed.rowcount or 0) if keys else 0
