@@ -460,7 +460,8 @@ def phases(cluster: Cluster, pg: PrivatePostgres, log: Path, args: argparse.Name
     )
     vacuum(cluster)
     runs: dict[int, list[dict[str, float]]] = defaultdict(list)
-    for rep in range(0 if args.skip_throughput else args.repeat):  # interleaved, the order rotated: the machine is shared
+    # interleaved, the order rotated: the machine is shared
+    for rep in range(0 if args.skip_throughput else args.repeat):
         order = (1, 2, 4) if rep % 2 == 0 else (4, 2, 1)
         for n in order:
             runs[n].append(throughput(cluster, pg, log, n, args.window))
