@@ -2,6 +2,7 @@
 #   docker build -t observatory .
 #   docker run -d -p 8000:8000 -v observatory-data:/data observatory
 # On machines without an image registry: --build-arg PYTHON_IMAGE=$(../shared/tools/container-base-image)
+# The image carries the postgresql extra, so the same image runs `observatory worker` (compose.yaml).
 ARG PYTHON_IMAGE=python:3.12-slim
 
 # --- build: install the package and its dependencies into a virtual environment -----------------
@@ -13,7 +14,7 @@ COPY pyproject.toml README.md sources.yaml ./
 # observatory/templates and observatory/sources.yaml are symlinks to these top-level files.
 COPY templates ./templates
 COPY observatory ./observatory
-RUN /opt/observatory/bin/pip install . \
+RUN /opt/observatory/bin/pip install '.[postgresql]' \
  && /opt/observatory/bin/observatory --version \
  && test -f /opt/observatory/lib/python*/site-packages/observatory/templates/digest.html.j2
 

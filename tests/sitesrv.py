@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,13 +44,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         site = self.server.site
+        started = time.time()
         path = self.path.split("?", 1)[0]
         site.record((self.command, self.path, dict(self.headers.items())))
         route = site.routes.get(path)
         response = route(self) if route is not None else site.static(path)
         if response.delay:
-            import time
-
             time.sleep(response.delay)
         etag = response.headers.get("ETag")
         if etag and self.headers.get("If-None-Match") == etag and response.status == 200:
@@ -59,8 +59,14 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        try:
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the client is gone (killed, timed out)
+            self.close_connection = True
+            return
+        site.timed(started, time.time(), path)
 
 
 class _Server(ThreadingHTTPServer):
@@ -74,6 +80,7 @@ class FixtureSite:
         self.version = 1
         self.routes: dict[str, Route] = {}
         self.log: list[tuple[str, str, dict[str, str]]] = []
+        self.times: list[tuple[float, float, str]] = []  # (arrival, response sent, path)
         self._logged = threading.Condition()
         self._server = _Server((host, port), Handler)
         self._server.site = self
@@ -102,6 +109,10 @@ class FixtureSite:
             self.log.append(entry)
             self._logged.notify_all()
 
+    def timed(self, started: float, ended: float, path: str) -> None:
+        with self._logged:
+            self.times.append((started, ended, path))
+
     def requests_for(self, path: str) -> list[tuple[str, str, dict[str, str]]]:
         return [entry for entry in self.log if entry[1].split("?", 1)[0] == path]
 
@@ -129,7 +140,6 @@ class FixtureSite:
 def main() -> None:
     """Serve the fixture site by hand: ``python -m tests.sitesrv --port 8765 --version 1``."""
     import argparse
-    import time
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--port", type=int, default=8765)

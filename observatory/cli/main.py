@@ -3,8 +3,8 @@
     poll.py    check, changes, sources, tag
     mail.py    digest, outbox
     milestones.py  milestones (and its link, unlink)
-    migrate.py     migrate (the schema)
-    run.py     run (the service)
+    migrate.py     migrate (the schema; on PostgreSQL the job queue's too)
+    run.py     run (the service) and worker (a cluster on PostgreSQL)
     serve.py   serve (the web views)
 
 Commands are imported only when used, so ``observatory check`` loads neither the mail nor the
@@ -35,6 +35,7 @@ class _Commands(click.Group):
         "milestones": "observatory.cli.milestones:milestones",
         "migrate": "observatory.cli.migrate:migrate",
         "run": "observatory.cli.run:run",
+        "worker": "observatory.cli.run:worker",
         "serve": "observatory.cli.serve:serve",
     }
 

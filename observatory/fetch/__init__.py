@@ -18,6 +18,9 @@ Choices worth knowing:
   other than the configured URL's host may not resolve to a private, loopback, link-local,
   multicast, reserved or unspecified address. The configured host itself is trusted (the operator
   named it), so a configured loopback URL works.
+- Many processes (``observatory worker`` on PostgreSQL) share a ``HostPace`` and a ``RobotsStore``
+  handed to the Fetcher: the pace then holds across the cluster, and robots.txt is read once for
+  all of them.
 - robots.txt is read once per origin per Fetcher (kept 24 h, as RFC 9309 suggests) through the same
   bounded path. 401/403 disallow all, other 4xx allow all (the stdlib convention). A network error,
   a 5xx or an oversized file allows all and is logged: an outage of robots.txt alone should not
@@ -41,8 +44,18 @@ import sys
 # then leaves its CLI out, as it does when those packages are missing. Nothing here uses it.
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-from observatory.fetch.client import Fetcher, FetchResult  # noqa: E402
-from observatory.fetch.guard import is_blocked_address  # noqa: E402
+from observatory.fetch.client import Fetcher, FetchResult, HostPace  # noqa: E402
+from observatory.fetch.guard import host_key, is_blocked_address  # noqa: E402
 from observatory.fetch.retry import parse_retry_after  # noqa: E402
+from observatory.fetch.robots import Policy, RobotsStore  # noqa: E402
 
-__all__ = ["FetchResult", "Fetcher", "is_blocked_address", "parse_retry_after"]
+__all__ = [
+    "FetchResult",
+    "Fetcher",
+    "HostPace",
+    "Policy",
+    "RobotsStore",
+    "host_key",
+    "is_blocked_address",
+    "parse_retry_after",
+]

@@ -11,8 +11,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
-from urllib.robotparser import RobotFileParser
+from typing import Literal, Protocol
 
 import httpx
 
@@ -23,6 +22,7 @@ from observatory.fetch.challenge import bot_challenge
 from observatory.fetch.clients import Clients
 from observatory.fetch.guard import follow, host_key, is_blocked_address, parse_url
 from observatory.fetch.retry import parse_retry_after
+from observatory.fetch.robots import ROBOTS_MAX_BYTES, Policy, RobotsCache, RobotsStore
 
 log = logging.getLogger("observatory.fetch")
 
@@ -32,8 +32,6 @@ ACCEPT_ENCODING = "gzip, deflate"
 # English version, as a browser set to English would.
 ACCEPT_LANGUAGE = "en, eng;q=0.9, *;q=0.5"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-ROBOTS_MAX_BYTES = 512_000
-ROBOTS_TTL = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +55,13 @@ class _Reply:
     body: bytes
 
 
+class HostPace(Protocol):
+    """A pace shared by many processes (the cluster's): one request in flight per host and
+    ``delay`` seconds between two, on top of the Fetcher's own pace."""
+
+    def turn(self, host: str, delay: float) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
 @dataclass
 class _Pace:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -70,6 +75,8 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pace: HostPace | None = None,
+        robots: RobotsStore | None = None,
     ) -> None:
         self._settings = settings
         self._sleep = sleep  # retry waits only; the per-host pace always waits for real
@@ -86,8 +93,8 @@ class Fetcher:
             },
         )
         self._paces: dict[str, _Pace] = {}
-        self._robots: dict[str, tuple[float, Callable[[str], bool]]] = {}
-        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._shared_pace = pace  # the cluster's pace, on top of this process's own
+        self._robots = RobotsCache(settings.user_agent, robots)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -221,7 +228,11 @@ class Fetcher:
             while (wait := pace.next_start - loop.time()) > 0:  # sleep may wake a tick early
                 await asyncio.sleep(wait)
             pace.next_start = loop.time() + self._settings.per_host_delay
-            yield
+            if self._shared_pace is None:
+                yield
+            else:
+                async with self._shared_pace.turn(host_key(host), self._settings.per_host_delay):
+                    yield
 
     async def _exchange(self, url: httpx.URL, headers: dict[str, str], limit: int) -> _Reply:
         """One GET under the host's turn and the deadline; the body is read for 2xx only."""
@@ -256,18 +267,14 @@ class Fetcher:
 
     async def _check_robots(self, url: httpx.URL, home: str) -> None:
         origin = f"{url.scheme}://{host_key(url.host)}:{url.port or ''}"
-        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
-        async with lock:
-            cached = self._robots.get(origin)
-            if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
-                robots_url = url.copy_with(path="/robots.txt", query=None, fragment=None)
-                cached = (time.monotonic(), await self._load_robots(robots_url, home))
-                self._robots[origin] = cached
-        if not cached[1](str(url)):
+        robots_url = url.copy_with(path="/robots.txt", query=None, fragment=None)
+        if not await self._robots.allows(
+            origin, str(url), functools.partial(self._load_robots, robots_url, home)
+        ):
             raise PermanentFetchError("disallowed by robots.txt", url=str(url))
 
-    async def _load_robots(self, url: httpx.URL, home: str) -> Callable[[str], bool]:
-        """robots.txt of one origin as a predicate on URLs, following the module's policy."""
+    async def _load_robots(self, url: httpx.URL, home: str) -> Policy:
+        """robots.txt of one origin, following the module's policy."""
         limit = min(ROBOTS_MAX_BYTES, self._settings.max_bytes)
         try:
             for _ in range(self._settings.max_redirects + 1):
@@ -278,21 +285,11 @@ class Fetcher:
                 url = follow(url, reply.headers["location"])
         except FetchError as exc:
             log.warning("robots.txt %s unavailable (%s): allowing all", url, exc.message)
-            return _allow_all
+            return Policy("allow")
         if reply.status in (401, 403):
-            return _disallow_all
+            return Policy("deny")
         if 200 <= reply.status < 300:
-            parser = RobotFileParser(str(url))
-            parser.parse(reply.body.decode("utf-8-sig", "replace").splitlines())
-            return functools.partial(parser.can_fetch, self._settings.user_agent)
+            return Policy("rules", reply.body.decode("utf-8-sig", "replace"), str(url))
         if reply.status >= 500:
             log.warning("robots.txt %s answered HTTP %d: allowing all", url, reply.status)
-        return _allow_all  # 404, 410 and other 4xx, 5xx, or redirects without end
-
-
-def _allow_all(url: str) -> bool:
-    return True
-
-
-def _disallow_all(url: str) -> bool:
-    return False
+        return Policy("allow")  # 404, 410 and other 4xx, 5xx, or redirects without end

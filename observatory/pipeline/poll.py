@@ -82,8 +82,8 @@ class PollContext:
     settings: Settings
     taxonomy: Taxonomy | Deferred[Taxonomy]
     now: Callable[[], datetime] = field(default=utcnow)
-    # runs the CPU-heavy steps (extraction, parsing, diff): a thread by default; the service
-    # passes a process pool, so a huge page never holds the event loop's interpreter lock
+    # the CPU-heavy steps (extraction, parsing, diff): a thread by default, a process pool
+    # under the service, so a huge page never holds the event loop's interpreter lock
     offload: Callable[..., Awaitable[Any]] = field(default=asyncio.to_thread)
     # the milestones new changes are linked to (None: none)
     matcher: Matcher | Deferred[Matcher] | None = None
@@ -99,6 +99,8 @@ class PollContext:
         taxonomy = self.taxonomy.get() if isinstance(self.taxonomy, Deferred) else self.taxonomy
         matcher = self.matcher.get() if isinstance(self.matcher, Deferred) else self.matcher
         return taxonomy, matcher
+
+    claim_ttl: timedelta | None = None  # how long a claim lasts unrenewed (None: the deadline)
 
 
 @dataclass
@@ -159,7 +161,7 @@ async def check_source(source: Source, ctx: PollContext, prior: Prior | None = N
 
     Never raises for what the source or the database does; cancellation propagates."""
     started_at, t0 = ctx.now(), time.monotonic()
-    ttl = timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
+    ttl = ctx.claim_ttl or timedelta(seconds=ctx.settings.poll_timeout) + CLAIM_MARGIN
     me = claims.new_holder()
     try:
         holder = await ctx.database(
@@ -241,12 +243,8 @@ async def _write(poll: Poll, outcome: outcomes.Outcome) -> CheckResult:
 def _unrecorded(source_id: str, t0: float, exc: SQLAlchemyError) -> CheckResult:
     """The database failed: the outcome could not be recorded (the message names the fault,
     never the statement or its parameters, which may hold scraped text)."""
-    return CheckResult(
-        source_id,
-        "error",
-        error=f"{NOT_RECORDED}: {database_fault(exc)}",
-        duration=time.monotonic() - t0,
-    )
+    fault = f"{NOT_RECORDED}: {database_fault(exc)}"
+    return CheckResult(source_id, "error", error=fault, duration=time.monotonic() - t0)
 
 
 async def _release(ctx: PollContext, source_id: str, holder: str) -> None:

@@ -89,6 +89,7 @@ def setup_logging(fmt: str | None = None, stream: IO[str] | None = None) -> None
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)  # a line per job: ours says it
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
 
@@ -104,13 +105,29 @@ def log_poll(
     http_status: int | None,
     duration: float,
     error: str | None,
+    lag: float | None = None,
 ) -> None:
     fields: dict[str, Any] = {"event_type": "poll", "source": source_id, "outcome": outcome}
     fields |= {"changes": changes, "http": http_status, "duration_s": round(duration, 3)}
+    if lag is not None:  # a cluster poll: seconds from its due time to its start
+        fields["lag_s"] = round(lag, 3)
     if error:
         fields["error"] = error
     level = logging.WARNING if outcome == "error" else logging.INFO
     event(level, f"poll {source_id} {outcome}", **fields)
+
+
+def log_result(result: Any, lag: float | None = None) -> None:
+    """The log line of a ``pipeline.CheckResult`` (scheduler and cluster alike)."""
+    log_poll(
+        result.source_id,
+        result.outcome,
+        changes=result.changes,
+        http_status=result.http_status,
+        duration=result.duration,
+        error=result.error,
+        lag=lag,
+    )
 
 
 def log_delivery(

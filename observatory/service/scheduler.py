@@ -25,20 +25,18 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from observatory.config import Config, Source
 from observatory.errors import NotFoundError
 from observatory.fetch import Fetcher
 from observatory.milestones import Matcher, load_milestones
-from observatory.pipeline import NOT_RECORDED, CheckResult, PollContext, check_source
+from observatory.pipeline import CheckResult, PollContext, check_source
 from observatory.service import logs
 from observatory.service.mailer import DigestJobs
 from observatory.service.planning import plan_polls, poll_trigger
 from observatory.service.status import SchedulerStatus
-from observatory.store.db import database_fault
-from observatory.store.models import ChangeDimension, SourceState, utcnow
+from observatory.store.models import SourceState, utcnow
 from observatory.store.sources import sync_sources
 from observatory.tagging import load_taxonomy
 
@@ -155,34 +153,8 @@ class ServiceScheduler:
         return result
 
     def _record(self, result: CheckResult) -> None:
-        self.status.last_poll_at = self.now()
-        self.status.polls.labels(result.outcome).inc()
-        self.status.poll_seconds.observe(result.duration)
-        if result.outcome == "error" and (result.error or "").startswith(NOT_RECORDED):
-            self.status.unrecorded[result.source_id] = result.error or ""
-        elif result.outcome != "busy":
-            self.status.unrecorded.pop(result.source_id, None)
-        if result.change_ids:
-            self._count_dimensions(result.change_ids)
-        logs.log_poll(
-            result.source_id,
-            result.outcome,
-            changes=result.changes,
-            http_status=result.http_status,
-            duration=result.duration,
-            error=result.error,
-        )
-
-    def _count_dimensions(self, change_ids: tuple[int, ...]) -> None:
-        try:
-            with Session(self.engine) as session:
-                query = select(ChangeDimension.dimension).where(
-                    col(ChangeDimension.change_id).in_(change_ids)
-                )
-                for dimension in session.exec(query):
-                    self.status.changes.labels(dimension).inc()
-        except SQLAlchemyError as exc:  # a metric, not a reason to lose the poll's log line
-            log.warning("changes not counted for metrics: %s", database_fault(exc))
+        self.status.count(result, self.engine, self.now())
+        logs.log_result(result)
 
     def _on_skip(self, event: JobExecutionEvent) -> None:
         self.status.missed.inc()

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
 
 from observatory import dimensions
-from observatory.pipeline import OUTCOMES
-from observatory.store.models import utcnow
+from observatory.pipeline import NOT_RECORDED, OUTCOMES, CheckResult
+from observatory.store.db import database_fault
+from observatory.store.models import ChangeDimension, utcnow
 
 DELIVERY_RESULTS = ("sent", "pending", "failed")
+log = logging.getLogger("observatory.service")
 
 
 @dataclass
@@ -59,6 +65,28 @@ class SchedulerStatus:
             self.changes.labels(dimension)
         for result in DELIVERY_RESULTS:
             self.deliveries.labels(result)
+
+    def count(self, result: CheckResult, engine: Engine, now: datetime) -> None:
+        """A poll's outcome in the counters (changes by dimension read from the database), and
+        in ``unrecorded`` when the database could not keep it."""
+        self.last_poll_at = now
+        self.polls.labels(result.outcome).inc()
+        self.poll_seconds.observe(result.duration)
+        if result.outcome == "error" and (result.error or "").startswith(NOT_RECORDED):
+            self.unrecorded[result.source_id] = result.error or ""
+        elif result.outcome != "busy":
+            self.unrecorded.pop(result.source_id, None)
+        if not result.change_ids:
+            return
+        query = select(ChangeDimension.dimension).where(
+            col(ChangeDimension.change_id).in_(result.change_ids)
+        )
+        try:
+            with Session(engine) as session:
+                for dimension in session.exec(query):
+                    self.changes.labels(dimension).inc()
+        except SQLAlchemyError as exc:  # a metric, not a reason to lose the poll's log line
+            log.warning("changes not counted for metrics: %s", database_fault(exc))
 
     @property
     def alive(self) -> bool:

@@ -15,6 +15,7 @@ import itertools
 import os
 import secrets
 import socket
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,7 +43,7 @@ def take(
         if conn.execute(claim, params).rowcount == 1:
             return None
         current = conn.execute(holder_of, params).scalar()
-        dead = bool(current) and _dead_here(str(current))
+        dead = bool(current) and dead_here(str(current))
         if dead and conn.execute(steal, params | {"current": current}).rowcount == 1:
             return None
     return str(current) if current else "nobody (the row is gone)"
@@ -63,7 +64,7 @@ def _statements(table: Table) -> tuple[Update, Select[Any], Update, Update]:
     )
 
 
-def _dead_here(holder: str) -> bool:
+def dead_here(holder: str) -> bool:
     """Was the claim taken by a process of this host that is gone?"""
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
@@ -85,3 +86,34 @@ def give_back(engine: Engine, table: Table, key: Any, holder: str = HOLDER) -> N
     """Release our claim on the row (no effect when the claim is someone else's by now)."""
     with engine.begin() as conn:
         conn.execute(_statements(table)[3], {"key": key, "holder": holder})
+
+
+def renew(
+    engine: Engine,
+    table: Table,
+    keys: Collection[Any],
+    *,
+    now: datetime,
+    ttl: timedelta,
+    holder: str = HOLDER,
+) -> int:
+    """A heartbeat: push our claims on the rows *keys* (the work in flight) forward to
+    ``now + ttl``, and give back any other claim of ours, left by work that could not release
+    it (the database was away then); the number of claims renewed."""
+    # our process's claims: under its own name, or one of its claimants' (``new_holder``)
+    mine = or_(
+        table.c.claimed_by == holder, table.c.claimed_by.startswith(holder + ":", autoescape=True)
+    )
+    with engine.begin() as conn:
+        if keys:
+            renewed = conn.execute(
+                update(table)
+                .where(mine, table.c.id.in_(list(keys)))
+                .values(claimed_until=now + ttl)
+            )
+        # not a claim taken in the last second (a poll that began after *keys* was read)
+        left = [mine, table.c.claimed_until < now + ttl - timedelta(seconds=1)]
+        if keys:
+            left.append(table.c.id.not_in(list(keys)))
+        conn.execute(update(table).where(*left).values(claimed_by=None, claimed_until=None))
+    return int(renewed.rowcount or 0) if keys else 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlmodel import create_engine
 
@@ -42,12 +42,14 @@ def normalise_url(url: str | None) -> str:
     return f"sqlite:///{url}"
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, **options: Any) -> Engine:
+    """An engine for *url*; *options* go to ``create_engine`` (pool sizes of a worker)."""
     url = normalise_url(url)
     # JSON columns hold scraped text: keep it readable (and searchable) in the file.
     kwargs: dict[str, Any] = {"json_serializer": lambda o: json.dumps(o, ensure_ascii=False)}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    kwargs.update(options)
     try:
         engine = create_engine(url, **kwargs)
     except ModuleNotFoundError as exc:  # the embedded default carries no PostgreSQL driver
@@ -94,7 +96,7 @@ def alembic_config(engine: Engine) -> Any:
 # The newest migration in observatory/migrations/versions (tests/test_db.py checks it against
 # Alembic). A database already there skips importing Alembic: every CLI command opens the
 # database, and the import costs about a third of a second.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 MIGRATION_LOCK = 0x0B5E_7A70  # the advisory lock key that serialises migrations on PostgreSQL
 
 
@@ -165,13 +167,8 @@ def _one_migrator(engine: Engine) -> Iterator[None]:
     """Hold an exclusive lock while migrating: an advisory lock on PostgreSQL, ``flock`` on the
     SQLite file (a different lock from SQLite's own byte-range locks, so they never clash)."""
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
-                conn.commit()
+        with advisory_lock(engine, MIGRATION_LOCK):
+            yield
         return
     database = sqlite_file(engine)
     if database is None:  # in memory: nothing else can open it
@@ -192,6 +189,20 @@ def _lockable(database: Path) -> IO[bytes]:
         return open(database, "ab")
     except PermissionError:
         return open(database, "rb")
+
+
+@contextmanager
+def advisory_lock(engine: Engine, key: int) -> Iterator[Connection]:
+    """Hold PostgreSQL's session advisory lock *key* (processes that take it take turns); the
+    connection that holds it."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
 
 
 def _store_error(engine: Engine, exc: Exception) -> StoreError:

@@ -91,6 +91,9 @@ class SourceState(SQLModel, table=True):
     )
     claimed_by: str | None = None  # the process polling the source now (host:pid:token)
     claimed_until: datetime | None = When(default=None)  # ... until then, unless released
+    due_at: datetime | None = When(default=None, index=True)  # next poll (cluster dispatch)
+    due_anchor: datetime | None = When(default=None)  # origin of the ``every`` grid
+    due_key: str | None = None  # the timing due_at was planned with (every/cron, time zone)
 
 
 class Check(SourceRow, table=True):
@@ -263,3 +266,24 @@ class MilestoneLink(SQLModel, table=True):
     matched: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     delivery: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     linked_at: datetime = When()
+
+
+# Cluster (PostgreSQL, ``observatory worker``): the per-host pace and robots.txt of all workers.
+
+
+class HostTurn(SQLModel, table=True):
+    __tablename__ = "host_turns"
+
+    host: str = Field(primary_key=True)
+    holder: str | None = None  # the process whose request to the host is in flight
+    busy_until: datetime | None = When(default=None)  # ... which is presumed dead after this
+    next_start_at: datetime | None = When(default=None)  # no request to the host before this
+
+
+class RobotsEntry(SQLModel, table=True):
+    __tablename__ = "robots_cache"
+
+    origin: str = Field(primary_key=True)
+    fetched_at: datetime = When()
+    policy: str  # allow | deny | rules
+    body: str = ""  # the robots.txt text when policy is "rules"

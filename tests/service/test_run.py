@@ -43,6 +43,7 @@ class ServiceProcess:
 
     def start(self, wait_ready: bool = True) -> ServiceProcess:
         env = {**os.environ, "OBSERVATORY_LOG_FORMAT": "text", "OBSERVATORY_MAIL_FROM": ""}
+        env["OBSERVATORY_DISPATCH_TICK"] = "1"  # on PostgreSQL: the cluster's dispatch, each second
         self.proc = subprocess.Popen(
             [*RUN, "--config", str(self.config), "--db", str(self.db), "run", "--port", "0"],
             stdout=subprocess.PIPE,
@@ -190,7 +191,9 @@ def test_polls_on_time_reports_a_change_and_answers_health_and_metrics(
     service.wait_for(r"poll ai (unchanged|not_modified)", count=2, timeout=10)
     times = [at for _, at, _ in checks(db_url, "ai")]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
-    assert gaps and all(1.5 <= g <= 2.8 for g in gaps), gaps  # 2 s, jitter at most 0.2 s
+    # 2 s, jitter at most 0.2 s; on PostgreSQL a poll also waits for the next dispatch (1 s here)
+    late = 1.2 if db_url.startswith("postgresql") else 0.0
+    assert gaps and all(1.5 <= g <= 2.8 + late for g in gaps), gaps
 
     site.version = 2
     service.wait_for(r"poll ai changed", timeout=8)
