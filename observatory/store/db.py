@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
@@ -165,7 +166,14 @@ def migrate(engine: Engine, steps: Sequence[SchemaStep] = ()) -> str | None:
 @contextmanager
 def _one_migrator(engine: Engine) -> Iterator[None]:
     """Hold an exclusive lock while migrating: an advisory lock on PostgreSQL, ``flock`` on the
-    SQLite file (a different lock from SQLite's own byte-range locks, so they never clash)."""
+    folder of the SQLite file.
+
+    Never a lock taken through a descriptor of the database file itself: closing *any*
+    descriptor of a file drops every POSIX lock the process holds on it, including those of
+    SQLite's open connections, after which another process takes the database for unused and
+    checkpoints and deletes the WAL under the running service (its writes then go to an
+    unlinked file and are lost). The folder is another inode, so its lock touches none of
+    SQLite's, and it leaves no extra file in the volume."""
     if engine.dialect.name == "postgresql":
         with advisory_lock(engine, MIGRATION_LOCK):
             yield
@@ -174,21 +182,12 @@ def _one_migrator(engine: Engine) -> Iterator[None]:
     if database is None:  # in memory: nothing else can open it
         yield
         return
-    with _lockable(database) as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _lockable(database: Path) -> IO[bytes]:
-    """The database file opened for a lock: created if new (as SQLite would create it), read
-    only when it cannot be written (a read-only database still migrates nothing)."""
+    folder = os.open(database.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        return open(database, "ab")
-    except PermissionError:
-        return open(database, "rb")
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the flock
 
 
 @contextmanager

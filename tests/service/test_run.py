@@ -366,6 +366,35 @@ def test_sighup_with_a_broken_file_keeps_the_running_configuration(
     assert service.stop()[0] == 0
 
 
+def _count_checks_in_another_process(db: Path) -> int:
+    """What a separate reader (the CLI, a sqlite3 shell, a backup) sees: opened, read, closed."""
+    code = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+    code += "print(c.execute('SELECT count(*) FROM checks').fetchone()[0]); c.close()"
+    out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout)
+
+
+def test_other_processes_keep_seeing_the_polls_of_a_service_that_created_the_database(
+    tmp_path: Path, site: FixtureSite, services: list[ServiceProcess]
+) -> None:
+    """A regression: the migration lock once went through a descriptor of the database file,
+    and closing it dropped SQLite's own locks of the service's connections; the next reader to
+    close took the database for unused and deleted the WAL, and every later poll went to an
+    unlinked file that no other process could see (nor a restart recover)."""
+    ai = '{id: ai, url: "$B/ai.html", select: "main#content", every: 1s}'
+    config = write_config(tmp_path / "sources.yaml", site, [ai])
+    service = start(tmp_path, services, config)  # a new database: this process migrates it
+    db = tmp_path / "obs.db"
+    service.wait_for(r"poll ai ", count=1)
+    _count_checks_in_another_process(db)  # a reader comes and goes
+    service.wait_for(r"poll ai ", count=4, timeout=12)
+    polls = service.log.count("poll ai ")
+    assert _count_checks_in_another_process(db) >= polls, "polls vanished from the database"
+    assert service.stop()[0] == 0
+    assert _count_checks_in_another_process(db) >= polls
+
+
 def _churning(handler: Handler) -> Response:
     """A page whose every fetch differs a lot: each poll writes a snapshot and changes."""
     stamp = time.time_ns()
