@@ -395,6 +395,33 @@ def test_other_processes_keep_seeing_the_polls_of_a_service_that_created_the_dat
     assert _count_checks_in_another_process(db) >= polls
 
 
+def test_healthz_and_metrics_name_a_source_whose_polls_the_database_cannot_keep(
+    tmp_path: Path, site: FixtureSite, services: list[ServiceProcess]
+) -> None:
+    """A poll that cannot be recorded (here a trigger refuses every check row, as a full disk
+    or a broken schema would) leaves the source's row saying ``ok``: the service itself must
+    report it failing, and stop when the polls are kept again."""
+    ai = '{id: ai, url: "$B/ai.html", select: "main#content", every: 1s}'
+    config = write_config(tmp_path / "sources.yaml", site, [ai])
+    service = start(tmp_path, services, config)
+    service.wait_for(r"poll ai new")
+    db = sqlite3.connect(tmp_path / "obs.db")
+    refuse = "CREATE TRIGGER refuse BEFORE INSERT ON checks BEGIN SELECT RAISE(ABORT, 'no'); END"
+    with db:
+        db.execute(refuse)
+    service.wait_for(r"poll ai error", timeout=10)
+    health = service.get("/healthz").json()
+    assert health["failing_sources"] == ["ai"] and health["sources_failing"] == 1
+    assert "observatory_sources_failing 1.0" in service.get("/metrics").text
+    with db:
+        db.execute("DROP TRIGGER refuse")
+    db.close()
+    service.wait_for(r"poll ai (unchanged|not_modified)", timeout=10)
+    health = service.get("/healthz").json()
+    assert health["failing_sources"] == [] and health["sources_failing"] == 0
+    assert service.stop()[0] == 0
+
+
 def _churning(handler: Handler) -> Response:
     """A page whose every fetch differs a lot: each poll writes a snapshot and changes."""
     stamp = time.time_ns()
