@@ -74,6 +74,9 @@ def test_a_server_that_never_finishes_is_bounded_by_the_poll_deadline(
         ("2002:c0a8:0101::1", True),  # 6to4 of 192.168.1.1
         ("2002:0808:0808::1", False),  # 6to4 of 8.8.8.8: public
         ("::ffff:169.254.169.254", True),  # mapped link-local (cloud metadata)
+        ("2001:0:4136:e378:0:edcb:f5ff:fffe", True),  # Teredo, client 10.0.0.1
+        ("2001:0:4136:e378:0:edcb:80ff:fffe", True),  # Teredo, client 127.0.0.1
+        ("2001:0:4136:e378:0:edcb:f7f7:f7f7", True),  # Teredo of 8.8.8.8: 2001::/32 is not global
         ("2606:4700:4700::1111", False),
     ],
 )
