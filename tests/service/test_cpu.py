@@ -1,0 +1,51 @@
+"""The service's worker processes: a worker that dies or runs out of memory fails only the
+step it ran (an error on that source), and the next step runs in a pool started again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+from observatory.errors import ExtractError
+from observatory.service.cpu import CpuPool
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's OOM killer or a crash would
+
+
+def _hog(megabytes: int) -> int:
+    return len(bytearray(megabytes * 1024**2))
+
+
+def _run(pool: CpuPool, *calls: tuple[object, ...]) -> list[object]:
+    """Each call run in *pool*, in turn: its result, or the exception it raised."""
+
+    async def go() -> list[object]:
+        out: list[object] = []
+        for fn, *args in calls:
+            try:
+                out.append(await pool.run(fn, *args))  # type: ignore[arg-type]
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    try:
+        return asyncio.run(go())
+    finally:
+        pool.shutdown()
+
+
+def test_a_worker_killed_mid_step_fails_that_step_and_the_pool_carries_on() -> None:
+    died, after = _run(CpuPool(workers=1), (_die,), (sum, [1, 2, 3]))
+    assert isinstance(died, ExtractError) and "died" in died.message
+    assert after == 6
+
+
+def test_a_step_over_the_memory_cap_fails_alone() -> None:
+    cap = 1024  # megabytes of address space per worker
+    pool = CpuPool(workers=1, memory_limit=cap * 1024**2)
+    hog, small = _run(pool, (_hog, 2 * cap), (_hog, 10))
+    assert isinstance(hog, MemoryError | ExtractError), hog
+    assert small == 10 * 1024**2
