@@ -20,7 +20,8 @@ per minute (Poisson), and worker subprocesses. The site's request log is the gro
 Phase 1 (throughput, latency-bound): every source made due at once, N workers drain the backlog;
 polls/s over a window, X(N) against N * X(1). Phase 2 (4 workers, steady load at about half
 their capacity): a baseline window, then SIGKILL of a worker mid-poll (restarted 5 s later, as a
-supervisor would), SIGSTOP of one past the stall timeout, PostgreSQL stopped for 30 s.
+supervisor would), SIGSTOP of one past the stall timeout, PostgreSQL stopped for 30 s, and
+the window after that one (has the cluster caught up?).
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ class PrivatePostgres:
         root.chmod(0o777)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust")
         conf = self.data / "postgresql.conf"
-        conf.write_text(conf.read_text() + "\nmax_connections = 400\nfsync = off\n")
+        # authentication_timeout: a fast shutdown waits for every child that rejects a new
+        # connection ("shutting down") to see the client's startup packet or time out (60 s by
+        # default), and workers retrying their pools keep opening connections during the stop
+        extra = "max_connections = 400\nfsync = off\nauthentication_timeout = 5s\n"
+        conf.write_text(conf.read_text() + "\n" + extra)
 
     def _run(self, tool: str, *args: str) -> None:
         subprocess.run([*self.as_pg, str(PG_BIN / tool), *args], check=True, capture_output=True)
@@ -67,7 +72,7 @@ class PrivatePostgres:
         self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", f"-p {self.port}", "-w", "start")
 
     def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "120", "stop")
 
     def url(self, db: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{db}"
@@ -321,12 +326,18 @@ def faults(
     cpu["after SIGSTOP"] = pg.cpu() - c
     t = time.time()
     pg.stop()
+    stopping = time.time() - t
     time.sleep(30)
     pg.start()
+    print(f"PostgreSQL down {time.time() - t:.1f} s (its fast stop took {stopping:.1f} s)")
     c = pg.cpu()
     time.sleep(step)
     cpu["after PG stop 30s"] = pg.cpu() - c
     windows.append(("after PG stop 30s", t, time.time()))
+    t, c = time.time(), pg.cpu()  # the next window: has the cluster caught up?
+    time.sleep(step)
+    cpu["then recovered"] = pg.cpu() - c
+    windows.append(("then recovered", t, time.time()))
     time.sleep(interval * 0.6)  # room to see a lost poll near the end
     cluster.stop_all()
     return windows
@@ -387,6 +398,9 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=100.0, help="seconds per phase-2 window")
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--repeat", type=int, default=3, help="throughput runs per N")
+    parser.add_argument(
+        "--workers", default="1,2,4", help="worker counts of the throughput phase (1 first)"
+    )
     parser.add_argument("--skip-faults", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the logs")
@@ -462,8 +476,8 @@ def phases(cluster: Cluster, pg: PrivatePostgres, log: Path, args: argparse.Name
     runs: dict[int, list[dict[str, float]]] = defaultdict(list)
     # interleaved, the order rotated: the machine is shared
     for rep in range(0 if args.skip_throughput else args.repeat):
-        order = (1, 2, 4) if rep % 2 == 0 else (4, 2, 1)
-        for n in order:
+        counts = sorted({int(n) for n in args.workers.split(",")} | {1})
+        for n in counts if rep % 2 == 0 else counts[::-1]:
             runs[n].append(throughput(cluster, pg, log, n, args.window))
     print(
         f"\nthroughput, medians of {args.repeat} interleaved runs each"
@@ -471,7 +485,7 @@ def phases(cluster: Cluster, pg: PrivatePostgres, log: Path, args: argparse.Name
         f"{'PG ms/poll':>11}{'worker ms/poll':>15}{'polite':>8}   runs (polls/s)"
     )
     base = statistics.median(r["polls_s"] for r in runs[1]) if runs else 0.0
-    for n in (1, 2, 4) if runs else ():
+    for n in sorted(runs):
         med = {k: statistics.median(r[k] for r in runs[n]) for k in runs[n][0]}
         polite = sum(int(r["polite"]) for r in runs[n])
         each = " ".join(f"{r['polls_s']:.1f}" for r in runs[n])
