@@ -14,7 +14,7 @@ import yaml
 
 from observatory.errors import ConfigError
 
-MAX_BYTES = 1_000_000  # a configuration is a few KB; a taxonomy tens of KB
+MAX_BYTES = 10_000_000  # 20,000 sources take about 2 MB; a taxonomy tens of KB
 MAX_DEPTH = 40  # nested mappings and lists
 
 

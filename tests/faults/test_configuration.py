@@ -3,6 +3,7 @@ file, line and field, exit 2, and the database never created."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,22 @@ def test_a_48_megabyte_file_is_refused_unread(tmp_path: Path) -> None:
     result = cli(config, tmp_path / "obs.db", "check")
     assert result.exit_code == 2 and "byte cap" in result.output
     assert not (tmp_path / "obs.db").exists()
+
+
+def test_a_cluster_sized_file_of_20000_sources_is_read(tmp_path: Path) -> None:
+    """The cap is for accidents, not for big watch lists: 20,000 sources (1.8 MB) are read."""
+    config = tmp_path / "sources.yaml"
+    lines = ["sources:"]
+    for i in range(20_000):
+        host = f"127.0.1.{i % 200 + 1}"
+        lines.append(
+            f'  - {{id: p{i}, url: "http://{host}:1/p/{i}.html", select: main, every: 10m}}'
+        )
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert config.stat().st_size > 1_500_000
+    result = cli(config, tmp_path / "obs.db", "sources", "--format", "json")
+    assert result.exit_code == 0, result.output[-500:]
+    assert len(json.loads(result.output)) == 20_000
 
 
 def test_the_watcher_survives_every_bad_file_and_applies_the_next_good_one(
