@@ -5,7 +5,8 @@ a huge Document, runs in C for hundreds of milliseconds without releasing the in
 and /healthz, the web views and the lease heartbeat wait that long. Worker processes hold their
 own lock. Each worker is capped in memory (``MEMORY_LIMIT``, as address space); a worker that
 dies (the cap, a crash) fails only the step it ran, as an error on that source, and the pool is
-started again for the next one.
+started again for the next one. Workers end by themselves when the process owning the pool is
+killed, so a SIGKILL of ``observatory run`` or a worker leaves no process behind.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import asyncio
 import multiprocessing
 import os
 import resource
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,10 +26,28 @@ from observatory.errors import ExtractError
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of address space per worker
 PRELOAD = ["observatory.pipeline.steps"]  # imported once by the fork server
+OWNER_CHECK = 1.0  # seconds between two looks of a worker at the pool's owner
 
 
-def _cap_memory(limit: int) -> None:
+def _start_worker(limit: int, owner: int) -> None:
+    """A worker's set-up: its memory cap, and a watch on the process that owns the pool."""
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    watch = threading.Thread(target=_exit_with, args=(owner,), name="owner-watch", daemon=True)
+    watch.start()
+
+
+def _exit_with(owner: int) -> None:
+    """End this worker once the pool's owner is gone (SIGKILL, a crash). Nothing else would:
+    a worker holds both ends of its own call queue, so it waits for work forever, and with it
+    the fork server, whose "parent alive" pipe every child it forks holds open."""
+    while True:
+        time.sleep(OWNER_CHECK)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # alive, under another user (never here; kept for safety)
+            continue
 
 
 class CpuPool:
@@ -43,8 +64,8 @@ class CpuPool:
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
-            initializer=_cap_memory,
-            initargs=(self.memory_limit,),
+            initializer=_start_worker,
+            initargs=(self.memory_limit, os.getpid()),
         )
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:

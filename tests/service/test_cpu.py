@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from observatory.errors import ExtractError
 from observatory.service.cpu import CpuPool
@@ -49,3 +53,41 @@ def test_a_step_over_the_memory_cap_fails_alone() -> None:
     hog, small = _run(pool, (_hog, 2 * cap), (_hog, 10))
     assert isinstance(hog, MemoryError | ExtractError), hog
     assert small == 10 * 1024**2
+
+
+OWNER = """
+import asyncio, os, sys, time
+from observatory.service import cpu
+cpu.OWNER_CHECK = 0.1
+pool = cpu.CpuPool(workers=2)
+asyncio.run(pool.run(sum, [1]))
+print(" ".join(str(pid) for pid in pool._pool._processes), flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"  # not a zombie
+
+
+def test_workers_end_when_the_owner_is_killed() -> None:
+    """A SIGKILL of the owner (``observatory run``, a cluster worker) leaves no process behind:
+    neither the pool's workers nor the fork server that started them."""
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True)
+    assert owner.stdout is not None
+    workers = [int(pid) for pid in owner.stdout.readline().split()]
+    assert workers and all(_alive(pid) for pid in workers)
+    server = {
+        int(Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()[1]) for pid in workers
+    }
+    owner.kill()
+    owner.wait()
+    owner.stdout.close()
+    deadline = time.monotonic() + 10
+    while any(map(_alive, [*workers, *server])) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in [*workers, *server] if _alive(pid)], "left behind"
