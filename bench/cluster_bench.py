@@ -125,6 +125,12 @@ class Cluster:
     def cpu(self) -> float:
         return sum(_cpu(p.pid, children=False) for p in self.procs.values())
 
+    def check_alive(self) -> None:
+        """Stop the bench, with the worker's own words, if every worker has exited."""
+        if self.procs and all(p.poll() is not None for p in self.procs.values()):
+            tail = self.logs[-1].read_text(errors="replace").strip().splitlines()[-3:]
+            sys.exit("cluster_bench: every worker exited:\n" + "\n".join(tail))
+
     def signal(self, slot: int, sig: signal.Signals) -> None:
         self.procs[slot].send_signal(sig)
 
@@ -442,7 +448,10 @@ def run(root: Path, args: argparse.Namespace) -> None:
         )
         cluster = Cluster(root, pg.url("bench"), config, args.concurrency)
         cluster.observatory("migrate")
-        phases(cluster, pg, log, args)
+        try:
+            phases(cluster, pg, log, args)
+        finally:
+            cluster.stop_all()  # never leave workers behind, whatever failed
     finally:
         site.send_signal(signal.SIGTERM)
         site.wait()
@@ -461,6 +470,7 @@ def phases(cluster: Cluster, pg: PrivatePostgres, log: Path, args: argparse.Name
         cluster.start(slot)
 
     def checked():
+        cluster.check_alive()
         return (
             cluster.sql("SELECT count(*) FROM sources WHERE last_checked_at IS NOT NULL")[0][0]
             >= args.sources
