@@ -411,6 +411,7 @@ def main() -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the logs")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("cluster_bench: terminated"))  # clean up
     if args.keep:
         args.keep.mkdir(parents=True)
         run(args.keep, args)
