@@ -1,7 +1,7 @@
 """Cluster bench: `observatory worker` x 1, 2, 4 on PostgreSQL against 200 loopback hosts.
 
     python bench/cluster_bench.py                    # 2,000 sources (the scale this machine runs)
-    python bench/cluster_bench.py --sources 20000    # the issue's scale (not run on 2 cores)
+    python bench/cluster_bench.py --sources 20000 --every 600 --step 300   # the issue's scale
 
 Real parts only: a private PostgreSQL cluster (initdb in a temporary folder, its own port, so it
 can be stopped for the fault without touching anyone's server), a site server process listening
