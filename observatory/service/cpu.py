@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from observatory.errors import ExtractError
+from observatory.store.claims import process_alive
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of address space per worker
 PRELOAD = ["observatory.pipeline.steps"]  # imported once by the fork server
@@ -40,14 +41,9 @@ def _exit_with(owner: int) -> None:
     """End this worker once the pool's owner is gone (SIGKILL, a crash). Nothing else would:
     a worker holds both ends of its own call queue, so it waits for work forever, and with it
     the fork server, whose "parent alive" pipe every child it forks holds open."""
-    while True:
+    while process_alive(owner):
         time.sleep(OWNER_CHECK)
-        try:
-            os.kill(owner, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:  # alive, under another user (never here; kept for safety)
-            continue
+    os._exit(0)
 
 
 class CpuPool:

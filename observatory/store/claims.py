@@ -73,13 +73,18 @@ def dead_here(holder: str) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():  # ours, or a previous life of our pid (PID 1 in a restarted container)
         return holder != HOLDER and not holder.startswith(HOLDER + ":")
+    return not process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Is process *pid* of this host running (someone else's included)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, someone else's
         return False
-    return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
 
 
 def give_back(engine: Engine, table: Table, key: Any, holder: str = HOLDER) -> None:

