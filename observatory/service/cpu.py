@@ -28,6 +28,7 @@ from observatory.store.claims import process_alive
 MEMORY_LIMIT = 3 * 1024**3  # bytes of address space per worker
 PRELOAD = ["observatory.pipeline.steps"]  # imported once by the fork server
 OWNER_CHECK = 1.0  # seconds between two looks of a worker at the pool's owner
+SHUTDOWN_WAIT = 3.0  # seconds ``shutdown`` waits for the workers before ending them
 
 
 def _start_worker(limit: int, owner: int) -> None:
@@ -76,5 +77,19 @@ class CpuPool:
                 f"the worker reading this content died (over {limit} MB of memory, or a crash)"
             ) from None
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, wait: float = SHUTDOWN_WAIT) -> None:
+        """Stop the workers: queued steps are cancelled, a running one gets *wait* seconds,
+        then its worker is ended. Waiting lets the pool release its queues' semaphores;
+        without it, an exit right after printed "resource_tracker: There appear to be 5
+        leaked semaphore objects" (harmless, but an operator reading the log wonders)."""
+        pool = self._pool
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        done = threading.Thread(
+            target=pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
+        )
+        done.start()
+        done.join(wait)
+        if done.is_alive():  # a step still running: end its worker, the pool then closes
+            for process in processes:
+                process.kill()
+            done.join(wait)

@@ -91,3 +91,39 @@ def test_workers_end_when_the_owner_is_killed() -> None:
     while any(map(_alive, [*workers, *server])) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in [*workers, *server] if _alive(pid)], "left behind"
+
+
+STOPPER = """
+import asyncio, sys, time
+from observatory.cli.run import _exit
+from observatory.service import cpu
+pool = cpu.CpuPool(workers=2)
+asyncio.run(pool.run(sum, [1]))
+if sys.argv[1] == "stuck":  # a step still running when the owner stops
+    async def stuck():
+        asyncio.get_running_loop().run_in_executor(pool._pool, time.sleep, 600)
+        await asyncio.sleep(0.5)
+    asyncio.run(stuck())
+started = time.monotonic()
+pool.shutdown(wait=1.0)
+print(round(time.monotonic() - started, 2), flush=True)
+_exit(0)  # as `observatory worker` and `run` end
+"""
+
+
+def test_a_stopped_pool_exits_without_leaked_semaphores() -> None:
+    """An operator stopping a worker sees "stopped", not a resource_tracker warning (the
+    pool's thread still running made the exit an ``os._exit``, which skips the clean-up)."""
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPER, "idle"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "leaked" not in done.stderr and "Warning" not in done.stderr, done.stderr
+
+
+def test_a_step_still_running_at_stop_is_ended_within_the_wait() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPER, "stuck"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) < 10, "shutdown waited for the 600 s step"
