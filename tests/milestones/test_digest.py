@@ -1,13 +1,14 @@
 """Digests gain "Delivered since your last digest" and "Due in the next 30 days", for the
 dimensions each subscriber follows; the outbox keeps what a digest said, so "since your last
-digest" is exact."""
+digest" is exact. On both engines."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import text
 
 from observatory.config import load_config
 from observatory.digest.outbox import store_digest
@@ -19,9 +20,9 @@ from tests.sitesrv import FixtureSite
 
 
 def test_a_delivery_reaches_the_digest_once_and_only_for_its_dimension(
-    tmp_path: Path, site: FixtureSite
+    tmp_path: Path, site: FixtureSite, db_url: str
 ) -> None:
-    scenario = poll_v1_v2(tmp_path, site)
+    scenario = poll_v1_v2(tmp_path, site, db=db_url)
     config, engine = load_config(scenario.config), open_db(str(scenario.db))
     env = make_environment()
     digests = {d.subscriber.email: d for d in prepare_digests(engine, config)}
@@ -40,10 +41,10 @@ def test_a_delivery_reaches_the_digest_once_and_only_for_its_dimension(
     for digest in digests.values():
         assert store_digest(engine, digest, render_digest(digest, env), mail_from="o@example.org")
 
-    with sqlite3.connect(scenario.db) as db:
-        said = {
-            email: json.loads(raw)
-            for email, raw in db.execute("SELECT subscriber, milestones FROM outbox")
+    with engine.connect() as conn:
+        said = {  # a JSON column: text on SQLite, decoded by PostgreSQL's driver
+            email: raw if isinstance(raw, dict) else json.loads(raw)
+            for email, raw in conn.execute(text("SELECT subscriber, milestones FROM outbox"))
         }
     assert said["gpai@example.org"]["delivered"] == ["gpai-guidelines"]
     assert "gpai-guidelines" in said["tools@example.org"]["known"]  # known, though not shown
@@ -68,8 +69,8 @@ def test_a_delivery_reaches_the_digest_once_and_only_for_its_dimension(
     engine.dispose()
 
 
-def test_due_in_the_next_30_days(tmp_path: Path, site: FixtureSite) -> None:
-    scenario = poll_v1_v2(tmp_path, site)
+def test_due_in_the_next_30_days(tmp_path: Path, site: FixtureSite, db_url: str) -> None:
+    scenario = poll_v1_v2(tmp_path, site, db=db_url)
     config, engine = load_config(scenario.config), open_db(str(scenario.db))
     july = datetime(2026, 7, 10, 7, 0, tzinfo=UTC)
     gpai = next(

@@ -55,7 +55,7 @@ settings: {{per_host_delay: 0, retries: 0, timeout: 10, recheck_on_change: false
 @dataclass
 class Scenario:
     config: Path
-    db: Path
+    db: Path | str  # a SQLite file, or any URL --db takes (the db_url fixture's)
 
     def run(self, *args: str) -> Result:
         return CliRunner().invoke(main, ["--config", str(self.config), "--db", str(self.db), *args])
@@ -66,8 +66,10 @@ class Scenario:
         return json.loads(result.stdout)
 
 
-def poll_v1_v2(tmp_path: Path, site: FixtureSite, extra: str = MILESTONE) -> Scenario:
-    scenario = Scenario(write_config(tmp_path, site.base_url, extra), tmp_path / "obs.db")
+def poll_v1_v2(
+    tmp_path: Path, site: FixtureSite, extra: str = MILESTONE, db: str | None = None
+) -> Scenario:
+    scenario = Scenario(write_config(tmp_path, site.base_url, extra), db or tmp_path / "obs.db")
     assert scenario.run("check").exit_code == 0
     site.version = 2
     assert scenario.run("check").exit_code == 0

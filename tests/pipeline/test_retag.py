@@ -1,15 +1,16 @@
 """``observatory tag --retag``: the stored history tagged again with the current taxonomy, on a
-real SQLite file filled by real polls of the fixture site."""
+real database (a SQLite file, then PostgreSQL) filled by real polls of the fixture site."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from observatory.cli.main import main
+from observatory.store.db import make_engine
 from observatory.tagging import load_taxonomy
 from tests.sitesrv import FixtureSite
 
@@ -30,11 +31,11 @@ def _config(site: FixtureSite, path: Path, taxonomy: str | None = None) -> None:
 
 
 def test_retag_applies_the_current_taxonomy_to_stored_changes(
-    site: FixtureSite, tmp_path: Path
+    site: FixtureSite, tmp_path: Path, db_url: str
 ) -> None:
-    config, db = tmp_path / "s.yaml", tmp_path / "o.db"
+    config = tmp_path / "s.yaml"
     _config(site, config)
-    args = ["--config", str(config), "--db", str(db)]
+    args = ["--config", str(config), "--db", db_url]
     runner = CliRunner()
     assert runner.invoke(main, [*args, "check"]).exit_code == 0
     site.version = 2
@@ -65,9 +66,11 @@ def test_retag_applies_the_current_taxonomy_to_stored_changes(
         runner.invoke(main, [*args, "changes", "--dimension", "tools", "--format", "json"]).stdout
     )
     assert [c["location"] for c in tools] == ["Article 4"]
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT dimension FROM change_dimensions ORDER BY 1").fetchall()
-    assert rows == [("tools",)]
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT dimension FROM change_dimensions ORDER BY 1")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("tools",)]
 
     later = runner.invoke(main, [*args, "tag", "--retag", "--since", "2999-01-01"])
     assert later.exit_code == 0 and "Re-tagged 0 changes" in later.stdout

@@ -4,7 +4,6 @@ give back (the database was away) is given back, a claim taken a moment ago is l
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -15,8 +14,8 @@ from observatory.store.models import utcnow
 from observatory.store.sources import SOURCES, sync_sources
 
 
-def test_renew_keeps_what_is_in_flight_and_gives_back_what_leaked(tmp_path: Path) -> None:
-    engine = open_db(str(tmp_path / "o.db"))
+def test_renew_keeps_what_is_in_flight_and_gives_back_what_leaked(db_url: str) -> None:
+    engine = open_db(db_url)
     ids = ("flying", "leaked", "fresh", "other")
     sources = "\n".join(f"  - {{id: {i}, url: 'http://127.0.0.1:9/{i}'}}" for i in ids)
     sync_sources(engine, parse_config(f"sources:\n{sources}\n"))
@@ -29,6 +28,7 @@ def test_renew_keeps_what_is_in_flight_and_gives_back_what_leaked(tmp_path: Path
     assert claims.renew(engine, SOURCES, {"flying"}, now=now, ttl=ttl) == 1
     with engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(select(SOURCES))}
+    engine.dispose()
     assert rows["flying"].claimed_by == claims.HOLDER
     assert abs(rows["flying"].claimed_until - (now + ttl)) < timedelta(seconds=1)
     assert rows["leaked"].claimed_by is None and rows["leaked"].claimed_until is None
