@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from observatory.config import load_config
 from observatory.pipeline import check_sources
@@ -29,15 +29,22 @@ settings: {{per_host_delay: 0, retries: 0, timeout: 10, recheck_on_change: false
 """
 
 
-def change_rows(db: Path) -> list[tuple[str, str, str]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT source_id, kind, location FROM changes ORDER BY id").fetchall()
+def change_rows(db: Path | str) -> list[tuple[str, str, str]]:
+    engine = make_engine(str(db))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT source_id, kind, location FROM changes ORDER BY id"))
+            return [(r[0], r[1], r[2]) for r in rows]
+    finally:
+        engine.dispose()
 
 
-def test_two_checks_at_once_record_each_change_once(tmp_path: Path, site: FixtureSite) -> None:
+def test_two_checks_at_once_record_each_change_once(
+    tmp_path: Path, site: FixtureSite, db_url: str
+) -> None:
     config = tmp_path / "sources.yaml"
     config.write_text(SITE_CONFIG.format(b=site.base_url))
-    db = tmp_path / "obs.db"
+    db = db_url  # a SQLite file, then PostgreSQL
     assert cli(config, db, "check").exit_code == 0  # the baseline
     site.version = 2
     runs = [spawn(config, db, "check", "--format", "json") for _ in range(2)]
