@@ -72,6 +72,19 @@ class _Server(uvicorn.Server):
         yield  # the service owns the signals
 
 
+async def listening(
+    server: uvicorn.Server, serving: asyncio.Task[Any], asked: tuple[str, int]
+) -> tuple[str, int] | None:
+    """Wait for *server* to start; the address it listens on (port 0 resolved), or None if
+    it ended without starting."""
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.05)
+    if not server.started:
+        return None
+    sockets = [s for srv in server.servers for s in (srv.sockets or ())]
+    return sockets[0].getsockname()[:2] if sockets else asked
+
+
 def load_checked(path: Path) -> Config:
     """The configuration at *path* and the taxonomy it names, both validated (ConfigError)."""
     config = load_config(path)
@@ -184,11 +197,8 @@ class Service:
         )
         serving = loop.create_task(server.serve())
         helpers = [loop.create_task(self._heartbeat()), loop.create_task(self._watch_config())]
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.05)
-        if server.started:
-            sockets = [s for srv in server.servers for s in (srv.sockets or ())]
-            where = sockets[0].getsockname() if sockets else (self.host, self.port)
+        where = await listening(server, serving, (self.host, self.port))
+        if where is not None:
             log.info(
                 "observatory running: %d sources, %d subscribers, web on http://%s:%s",
                 sum(s.enabled for s in self.config.sources),

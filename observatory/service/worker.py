@@ -154,18 +154,15 @@ def web_views(host: str, port: int) -> Any:
     async def serve(proc: WorkerProcess) -> None:
         import uvicorn
 
-        from observatory.service.run import _Server, build_app
+        from observatory.service.run import _Server, build_app, listening
 
         app = build_app(proc.cluster.config, proc.engine, proc.status)
         server = _Server(
             uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
         )
         serving = asyncio.get_running_loop().create_task(server.serve())
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.05)
-        if server.started:  # the same line as the one-process service prints
-            sockets = [s for srv in server.servers for s in (srv.sockets or ())]
-            where = sockets[0].getsockname() if sockets else (host, port)
+        where = await listening(server, serving, (host, port))
+        if where is not None:  # the same line as the one-process service prints
             log.info("observatory running: web on http://%s:%s", where[0], where[1])
         try:
             await asyncio.shield(serving)
